@@ -1,0 +1,68 @@
+# switchyard: the entry points. Each target does its own set-up on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV         := .venv
+CHECKOV_VENV := .venv-checkov
+BIN          := $(VENV)/bin
+PYTHON_BASE  ?= python3
+
+export TF_CLI_CONFIG_FILE := $(CURDIR)/.cache/terraform.tfrc
+export ANSIBLE_CONFIG     := $(CURDIR)/ansible.cfg
+export PATH               := $(CURDIR)/$(BIN):$(PATH)
+
+TF_ROOTS   := $(wildcard infrastructure/environments/*)
+COLLECTION := .collections/ansible_collections/switchyard/bluegreen
+
+.PHONY: help setup demo test lint sandbox-up sandbox-down sandbox-reset build
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed $(TF_CLI_CONFIG_FILE) $(COLLECTION) ## create the virtualenv, Terraform CLI config and collection link
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON_BASE) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON_BASE) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+$(TF_CLI_CONFIG_FILE): scripts/terraform-cli-config.sh
+	scripts/terraform-cli-config.sh $@
+
+# The checkout is the collection: link it where ansible.cfg's collections_path looks.
+$(COLLECTION):
+	mkdir -p $(dir $@)
+	ln -sfn ../../.. $@
+
+sandbox-up: setup ## start the AWS API emulator (idempotent) and print its endpoint
+	@PYTHON=$(BIN)/python scripts/sandbox.sh up
+
+sandbox-down: ## stop the emulator started by sandbox-up
+	@scripts/sandbox.sh down
+
+sandbox-reset: sandbox-up ## wipe the emulator and the sandbox's local Terraform state
+	@curl -fsS -X POST "$$(scripts/sandbox.sh endpoint)/moto-api/reset" >/dev/null
+	@rm -rf infrastructure/environments/sandbox/terraform.tfstate* infrastructure/environments/sandbox/terraform.tfstate.d
+	@echo "sandbox: emptied"
+
+demo: sandbox-up ## provision the sandbox stack end to end
+	$(BIN)/ansible-playbook playbooks/provision.yml -i inventories/sandbox
+
+test: setup lint ## lint, then every test (unit, Terraform, sandbox end to end)
+	$(BIN)/pytest
+
+lint: setup $(CHECKOV_VENV)/.installed ## ruff, yamllint, ansible-lint, terraform fmt, checkov
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --profile production
+	terraform fmt -check -recursive infrastructure
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d infrastructure
+
+build: setup ## build the collection tarball
+	$(BIN)/ansible-galaxy collection build --force

@@ -1,0 +1,51 @@
+# The sandbox: the same stack as staging and production, applied to an AWS API emulator.
+# Nothing here reaches AWS; the credentials are the emulator's dummies.
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "sandbox"
+  secret_key                  = "sandbox"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  s3_use_path_style           = true
+
+  endpoints {
+    cloudwatch     = var.aws_endpoint
+    ec2            = var.aws_endpoint
+    ecs            = var.aws_endpoint
+    elbv2          = var.aws_endpoint
+    iam            = var.aws_endpoint
+    kms            = var.aws_endpoint
+    logs           = var.aws_endpoint
+    rds            = var.aws_endpoint
+    s3             = var.aws_endpoint
+    secretsmanager = var.aws_endpoint
+    sts            = var.aws_endpoint
+  }
+}
+
+module "stack" {
+  source = "../../modules/stack"
+
+  service_name        = "switchyard"
+  environment         = "sandbox"
+  vpc_cidr            = "10.90.0.0/16"
+  availability_zones  = ["us-east-1a", "us-east-1b"]
+  nat_gateway         = "none"
+  certificate_arn     = null # plain HTTP: the emulator has no certificates to serve
+  test_listener_cidrs = ["10.0.0.0/8"]
+  test_listener_port  = 8080
+  bootstrap_image     = var.bootstrap_image
+
+  live_desired_count        = 2
+  db_backup_retention_days  = 1
+  deletion_protection       = false # the sandbox is torn down and rebuilt at will
+  log_retention_days        = 7
+  access_log_retention_days = 1
+
+  # moto does not model these; set to what it reports so a plan after a release is empty.
+  emulator_gaps = {
+    performance_insights      = false
+    health_check_grace_period = 0
+  }
+}

@@ -1,0 +1,14 @@
+output "deployment" {
+  description = "What the blue/green roles read: listeners, target groups, cluster, services."
+  value       = module.stack.deployment
+}
+
+output "database" {
+  description = "Database endpoint and the ARN of its credentials secret."
+  value       = module.stack.database
+}
+
+output "posture" {
+  description = "Protections this environment runs with."
+  value       = module.stack.posture
+}

@@ -1,0 +1,31 @@
+# Invariants of the sandbox root: the same stack as production, minus what an emulator
+# cannot serve (HTTPS certificates) and the protections that would stop a teardown.
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+}
+
+run "same_protections_as_production_where_they_apply" {
+  command = plan
+  assert {
+    condition     = output.posture.database_publicly_accessible == false && output.posture.database_storage_encrypted && output.posture.database_password_managed
+    error_message = "Even in the sandbox the database is private, encrypted and its password managed."
+  }
+  assert {
+    condition     = toset(output.posture.colours) == toset(["blue", "green"]) && output.posture.idle_colour_initial_count == 0
+    error_message = "Both colours exist and green starts idle."
+  }
+  assert {
+    condition     = output.posture.deletion_protection == false
+    error_message = "The sandbox must stay disposable: no deletion protection."
+  }
+}
+
+run "refuses_an_endpoint_that_is_not_a_url" {
+  command = plan
+  variables {
+    aws_endpoint = "127.0.0.1:4566"
+  }
+  expect_failures = [var.aws_endpoint]
+}

@@ -1,0 +1,15 @@
+variable "aws_endpoint" {
+  description = "URL of the AWS API emulator (moto server). provision.yml passes AWS_ENDPOINT_URL when it is set, otherwise the address make sandbox-up prints."
+  type        = string
+  default     = "http://127.0.0.1:4566"
+  validation {
+    condition     = can(regex("^https?://", var.aws_endpoint))
+    error_message = "aws_endpoint must be an http(s) URL, e.g. http://127.0.0.1:4566."
+  }
+}
+
+variable "bootstrap_image" {
+  description = "Image of the first task definition revision."
+  type        = string
+  default     = "registry.sandbox.local/switchyard/app:bootstrap"
+}

@@ -1,0 +1,44 @@
+output "cluster_name" {
+  description = "Name of the ECS cluster."
+  value       = aws_ecs_cluster.this.name
+}
+
+output "cluster_arn" {
+  description = "ARN of the ECS cluster."
+  value       = aws_ecs_cluster.this.arn
+}
+
+output "service_names" {
+  description = "ECS service per colour."
+  value       = { for colour, svc in aws_ecs_service.colour : colour => svc.name }
+}
+
+output "task_family" {
+  description = "Task definition family that every release registers a revision of."
+  value       = aws_ecs_task_definition.bootstrap.family
+}
+
+output "bootstrap_task_definition_arn" {
+  description = "The first revision, created by Terraform."
+  value       = aws_ecs_task_definition.bootstrap.arn
+}
+
+output "log_group_name" {
+  description = "Log group of the containers."
+  value       = aws_cloudwatch_log_group.service.name
+}
+
+output "execution_role_arn" {
+  description = "Role ECS uses to start tasks."
+  value       = aws_iam_role.execution.arn
+}
+
+output "task_role_arn" {
+  description = "Role the service's code runs as."
+  value       = aws_iam_role.task.arn
+}
+
+output "initial_desired_counts" {
+  description = "Task counts each colour was created with (the deployment owns them afterwards)."
+  value       = local.initial_count
+}

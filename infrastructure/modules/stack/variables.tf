@@ -1,0 +1,160 @@
+variable "service_name" {
+  description = "Short name of the service, e.g. \"switchyard\"."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.service_name))
+    error_message = "service_name must be 2-16 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment this stack serves."
+  type        = string
+  validation {
+    condition     = contains(["staging", "production", "sandbox"], var.environment)
+    error_message = "environment must be one of staging, production, sandbox."
+  }
+}
+
+variable "vpc_cidr" {
+  description = "IPv4 range of the VPC."
+  type        = string
+}
+
+variable "availability_zones" {
+  description = "Exactly two availability zones."
+  type        = list(string)
+}
+
+variable "nat_gateway" {
+  description = "none, single or per_az (see the network module)."
+  type        = string
+  default     = "single"
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for HTTPS listeners; null gives plain HTTP (sandbox only)."
+  type        = string
+  default     = null
+}
+
+variable "test_listener_port" {
+  description = "Port of the test listener (idle colour)."
+  type        = number
+  default     = 8443
+}
+
+variable "test_listener_cidrs" {
+  description = "Who may reach the test listener (deployment runners)."
+  type        = list(string)
+}
+
+variable "container_port" {
+  description = "Port the service listens on."
+  type        = number
+  default     = 8080
+}
+
+variable "health_check_path" {
+  description = "Health check path of both target groups."
+  type        = string
+  default     = "/healthz"
+}
+
+variable "deregistration_delay" {
+  description = "Seconds a draining target keeps in-flight requests."
+  type        = number
+  default     = 15
+}
+
+variable "bootstrap_image" {
+  description = "Image of the first task definition revision (before any release)."
+  type        = string
+}
+
+variable "task_cpu" {
+  description = "Fargate CPU units per task."
+  type        = number
+  default     = 256
+}
+
+variable "task_memory" {
+  description = "Memory (MiB) per task."
+  type        = number
+  default     = 512
+}
+
+variable "live_desired_count" {
+  description = "Tasks of the colour that starts live."
+  type        = number
+  default     = 2
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class."
+  type        = string
+  default     = "db.t4g.micro"
+}
+
+variable "db_allocated_storage" {
+  description = "Database storage in GiB."
+  type        = number
+  default     = 20
+}
+
+variable "db_multi_az" {
+  description = "Multi-AZ database."
+  type        = bool
+  default     = false
+}
+
+variable "db_backup_retention_days" {
+  description = "Days of automated database backups."
+  type        = number
+  default     = 7
+}
+
+variable "deletion_protection" {
+  description = "Deletion protection for the load balancer and the database."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_days" {
+  description = "Days to keep logs (containers, flow logs)."
+  type        = number
+  default     = 365
+}
+
+variable "access_log_retention_days" {
+  description = "Days to keep load balancer access logs in S3."
+  type        = number
+  default     = 90
+}
+
+variable "error_rate_alarm_percent" {
+  description = "5xx share that raises the per-colour alarm."
+  type        = number
+  default     = 1
+}
+
+variable "alarm_actions" {
+  description = "Where alarms notify (SNS topic ARNs)."
+  type        = list(string)
+  default     = []
+}
+
+variable "emulator_gaps" {
+  description = "Settings the sandbox's AWS emulator does not model (it reports them as unset, so every plan would show a change). Real environments keep the defaults."
+  type = object({
+    performance_insights      = optional(bool, true)
+    health_check_grace_period = optional(number, 30)
+  })
+  default = {}
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}

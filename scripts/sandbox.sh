@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The sandbox: an AWS API emulator (moto in server mode) on loopback.
+#   sandbox.sh up        start it unless it already answers; print its endpoint
+#   sandbox.sh down      stop the emulator this script started (no-op otherwise)
+#   sandbox.sh endpoint  print the endpoint only
+# The endpoint is $AWS_ENDPOINT_URL when set (any emulator, any port), else
+# http://127.0.0.1:$SANDBOX_PORT (4566 by default).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+state_dir="$here/.sandbox"
+pid_file="$state_dir/emulator.pid"
+python=${PYTHON:-$here/.venv/bin/python}
+endpoint=${AWS_ENDPOINT_URL:-http://127.0.0.1:${SANDBOX_PORT:-4566}}
+
+answers() { curl -fsS -m 2 -o /dev/null "$endpoint/moto-api/data.json" 2>/dev/null; }
+
+make_transitions_immediate() {
+  # ECS tasks otherwise wait for a manual advance; make them start at once.
+  curl -fsS -m 5 -o /dev/null -X POST "$endpoint/moto-api/state-manager/set-transition" \
+    -H 'Content-Type: application/json' \
+    -d '{"model_name": "ecs::task", "transition": {"progression": "immediate"}}'
+}
+
+up() {
+  if answers; then
+    echo "$endpoint"
+    return 0
+  fi
+  local hostport=${endpoint#*://}
+  hostport=${hostport%%/*}
+  local host=${hostport%:*} port=${hostport##*:}
+  case "$host" in
+    127.0.0.1 | localhost) ;;
+    *)
+      echo "sandbox: nothing answers at $endpoint and it is not on this machine; start that emulator or unset AWS_ENDPOINT_URL" >&2
+      return 1
+      ;;
+  esac
+  mkdir -p "$state_dir"
+  # setsid: the emulator outlives the make process that started it.
+  # AWS managed policies (AmazonECSTaskExecutionRolePolicy, ...) exist in every real account.
+  MOTO_IAM_LOAD_MANAGED_POLICIES=true \
+    setsid "$python" -m moto.server -H "$host" -p "$port" >"$state_dir/emulator.log" 2>&1 </dev/null &
+  echo $! >"$pid_file"
+  for _ in $(seq 1 100); do
+    if answers; then
+      make_transitions_immediate
+      echo "$endpoint"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "sandbox: the emulator did not answer at $endpoint within 10 s; see $state_dir/emulator.log" >&2
+  return 1
+}
+
+down() {
+  if [ -f "$pid_file" ]; then
+    kill "$(cat "$pid_file")" 2>/dev/null || true
+    rm -f "$pid_file"
+    echo "sandbox: stopped the emulator at $endpoint"
+  else
+    echo "sandbox: no emulator started from here"
+  fi
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  endpoint) echo "$endpoint" ;;
+  *)
+    echo "usage: $0 up|down|endpoint" >&2
+    exit 2
+    ;;
+esac

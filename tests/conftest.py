@@ -1,0 +1,191 @@
+"""Shared fixtures: a private AWS API emulator, playbook runs and boto3 clients against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SANDBOX_ROOT = REPO / "infrastructure" / "environments" / "sandbox"
+TF_WORKSPACE = "pytest"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _post(endpoint: str, path: str, body: dict | None = None) -> None:
+    data = json.dumps(body or {}).encode()
+    request = urllib.request.Request(f"{endpoint}{path}", data=data, method="POST")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+@pytest.fixture(scope="session")
+def sandbox_endpoint(tmp_path_factory):
+    """A private emulator on a free port, so tests never touch a developer's demo sandbox.
+
+    SWITCHYARD_TEST_ENDPOINT points the suite at an emulator started elsewhere instead
+    (it is reset first: use a disposable one).
+    """
+    external = os.environ.get("SWITCHYARD_TEST_ENDPOINT")
+    process = None
+    if external:
+        endpoint = external.rstrip("/")
+        _post(endpoint, "/moto-api/reset")
+    else:
+        port = _free_port()
+        endpoint = f"http://127.0.0.1:{port}"
+        log = (tmp_path_factory.mktemp("emulator") / "emulator.log").open("w")
+        env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        deadline = time.monotonic() + 20
+        while not _answers(endpoint):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the AWS API emulator did not start on {endpoint}; see {log.name}")
+            time.sleep(0.1)
+    _post(
+        endpoint,
+        "/moto-api/state-manager/set-transition",
+        {"model_name": "ecs::task", "transition": {"progression": "immediate"}},
+    )
+    yield endpoint
+    if process:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass
+class PlaybookRun:
+    """One ansible-playbook run, read through the JSON callback."""
+
+    returncode: int
+    report: dict
+    stderr: str
+
+    @property
+    def stats(self) -> dict:
+        return self.report.get("stats", {}).get("localhost", {})
+
+    @property
+    def changed(self) -> int:
+        return self.stats.get("changed", 0)
+
+    def task_results(self, name_part: str) -> list[dict]:
+        """Results of every task whose name contains name_part."""
+        found = []
+        for play in self.report.get("plays", []):
+            for task in play["tasks"]:
+                if name_part in task["task"]["name"]:
+                    found.append(task["hosts"]["localhost"])
+        return found
+
+    def failure_messages(self) -> list[str]:
+        return [
+            result.get("msg", "")
+            for play in self.report.get("plays", [])
+            for task in play["tasks"]
+            for result in task["hosts"].values()
+            if result.get("failed")
+        ]
+
+
+@pytest.fixture(scope="session")
+def run_playbook(sandbox_endpoint):
+    """Run a playbook against the sandbox inventory with the test emulator and workspace."""
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": sandbox_endpoint,
+        "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE,
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+
+    def run(playbook: str, *args: str, inventory: str = "sandbox") -> PlaybookRun:
+        command = [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            str(REPO / "playbooks" / playbook),
+            "-i",
+            str(REPO / "inventories" / inventory),
+            *args,
+        ]
+        done = subprocess.run(
+            command, cwd=REPO, env=env, capture_output=True, text=True, check=False
+        )
+        try:
+            report = json.loads(done.stdout[done.stdout.index("{") :])
+        except ValueError:
+            report = {}
+        return PlaybookRun(done.returncode, report, done.stderr)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def provisioned(run_playbook, sandbox_endpoint):
+    """The sandbox stack, provisioned once from nothing for the whole session."""
+    shutil.rmtree(SANDBOX_ROOT / "terraform.tfstate.d" / TF_WORKSPACE, ignore_errors=True)
+    started = time.monotonic()
+    run = run_playbook("provision.yml")
+    elapsed = time.monotonic() - started
+    assert run.returncode == 0, f"provision.yml failed: {run.failure_messages() or run.stderr}"
+    facts = run.task_results("Expose the stack's outputs")[0]["ansible_facts"]
+    print(f"\nsandbox provisioned from nothing in {elapsed:.0f} s")
+    return {"run": run, "stack": facts["provision_stack"], "db": facts["provision_database"]}
+
+
+@pytest.fixture(scope="session")
+def aws(sandbox_endpoint):
+    """boto3 clients bound to the test emulator."""
+
+    def client(service: str):
+        return boto3.client(
+            service,
+            region_name="us-east-1",
+            endpoint_url=sandbox_endpoint,
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",
+        )
+
+    return client
+
+
+@pytest.fixture(scope="session")
+def terraform_env(sandbox_endpoint):
+    """Environment for running terraform by hand in the sandbox root's test workspace."""
+    return {
+        **os.environ,
+        "TF_CLI_CONFIG_FILE": str(REPO / ".cache" / "terraform.tfrc"),
+        "TF_WORKSPACE": TF_WORKSPACE,
+        "TF_IN_AUTOMATION": "1",
+        "TF_VAR_aws_endpoint": sandbox_endpoint,
+    }

@@ -1,0 +1,111 @@
+"""provision.yml against the sandbox: the whole stack from nothing, idempotence, ownership."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.conftest import SANDBOX_ROOT
+
+pytestmark = pytest.mark.sandbox
+
+
+def forward_target(listener: dict) -> str:
+    action = listener["DefaultActions"][0]
+    return (
+        action.get("TargetGroupArn") or action["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"]
+    )
+
+
+def test_provision_creates_the_whole_stack(provisioned, aws):
+    stack = provisioned["stack"]
+    elbv2 = aws("elbv2")
+    listeners = {
+        listener["ListenerArn"]: listener
+        for listener in elbv2.describe_listeners(LoadBalancerArn=stack["load_balancer_arn"])[
+            "Listeners"
+        ]
+    }
+    production = listeners[stack["production_listener_arn"]]
+    test = listeners[stack["test_listener_arn"]]
+    assert forward_target(production) == stack["target_group_arns"]["blue"], (
+        "a new stack must send production traffic to blue"
+    )
+    assert forward_target(test) == stack["target_group_arns"]["green"], (
+        "a new stack's test listener must point at the idle colour, green"
+    )
+
+    groups = elbv2.describe_target_groups(TargetGroupArns=list(stack["target_group_arns"].values()))
+    assert {group["TargetType"] for group in groups["TargetGroups"]} == {"ip"}
+
+    services = aws("ecs").describe_services(
+        cluster=stack["cluster_name"], services=list(stack["service_names"].values())
+    )["services"]
+    desired = {service["serviceName"]: service["desiredCount"] for service in services}
+    assert desired == {stack["service_names"]["blue"]: 2, stack["service_names"]["green"]: 0}
+    assert all(
+        service["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+        for service in services
+    ), "tasks must run in private subnets without public addresses"
+
+    database = aws("rds").describe_db_instances()["DBInstances"][0]
+    assert database["PubliclyAccessible"] is False
+    assert database["StorageEncrypted"] is True
+    assert database["MasterUserSecret"]["SecretArn"] == provisioned["db"]["master_secret_arn"]
+
+    alarms = aws("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert {alarm["AlarmName"] for alarm in alarms} == set(stack["alarm_names"].values())
+
+
+def test_second_provision_reports_no_change(provisioned, run_playbook):
+    again = run_playbook("provision.yml")
+    assert again.returncode == 0, again.failure_messages() or again.stderr
+    assert again.changed == 0, "a second provision of an unchanged stack must change nothing"
+
+
+def test_check_mode_plans_without_changing(provisioned, run_playbook):
+    planned = run_playbook("provision.yml", "--check", "--diff")
+    assert planned.returncode == 0, planned.failure_messages() or planned.stderr
+    assert planned.changed == 0
+
+
+def test_terraform_never_undoes_a_release(provisioned, aws, terraform_env):
+    """Switch production to green and scale green through the API, as a release does:
+    Terraform must see nothing to change (the ownership line)."""
+    stack = provisioned["stack"]
+    elbv2, ecs = aws("elbv2"), aws("ecs")
+    green = stack["target_group_arns"]["green"]
+    blue = stack["target_group_arns"]["blue"]
+
+    def point(listener_arn: str, target_group_arn: str) -> None:
+        elbv2.modify_listener(
+            ListenerArn=listener_arn,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group_arn}],
+        )
+
+    point(stack["production_listener_arn"], green)
+    point(stack["test_listener_arn"], blue)
+    ecs.update_service(
+        cluster=stack["cluster_name"], service=stack["service_names"]["green"], desiredCount=3
+    )
+    try:
+        plan = subprocess.run(
+            ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color"],
+            cwd=SANDBOX_ROOT,
+            env=terraform_env,
+            capture_output=True,
+            check=False,
+            text=True,
+        )
+        assert plan.returncode == 0, (
+            "terraform plan wants to change what Ansible owns (listener actions, desired count):\n"
+            + plan.stdout[-3000:]
+            + plan.stderr[-2000:]
+        )
+    finally:
+        point(stack["production_listener_arn"], blue)
+        point(stack["test_listener_arn"], green)
+        ecs.update_service(
+            cluster=stack["cluster_name"], service=stack["service_names"]["green"], desiredCount=0
+        )
