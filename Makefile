@@ -45,13 +45,11 @@ sandbox-up: setup ## start the AWS API emulator (idempotent) and print its endpo
 sandbox-down: ## stop the emulator started by sandbox-up
 	@scripts/sandbox.sh down
 
-sandbox-reset: sandbox-up ## wipe the emulator and the sandbox's local Terraform state
-	@curl -fsS -X POST "$$(scripts/sandbox.sh endpoint)/moto-api/reset" >/dev/null
-	@rm -rf infrastructure/environments/sandbox/terraform.tfstate* infrastructure/environments/sandbox/terraform.tfstate.d
-	@echo "sandbox: emptied"
+sandbox-reset: sandbox-up ## empty the emulator and the sandbox's local Terraform state
+	@scripts/sandbox.sh reset
 
-demo: sandbox-up ## provision the sandbox stack end to end
-	$(BIN)/ansible-playbook playbooks/provision.yml -i inventories/sandbox
+demo: sandbox-up ## on a fresh sandbox: provision, promote v1 and v2, a faulty v3 rolled back, a manual rollback
+	@scripts/demo.sh
 
 test: setup lint ## lint, then every test (unit, Terraform, sandbox end to end)
 	$(BIN)/pytest

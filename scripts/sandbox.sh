@@ -2,6 +2,7 @@
 # The sandbox: an AWS API emulator (moto in server mode) on loopback.
 #   sandbox.sh up        start it unless it already answers; print its endpoint
 #   sandbox.sh down      stop the emulator this script started (no-op otherwise)
+#   sandbox.sh reset     empty the emulator and the sandbox's local Terraform state
 #   sandbox.sh endpoint  print the endpoint only
 # The endpoint is $AWS_ENDPOINT_URL when set (any emulator, any port), else
 # http://127.0.0.1:$SANDBOX_PORT (4566 by default).
@@ -9,10 +10,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 state_dir="$here/.sandbox"
 pid_file="$state_dir/emulator.pid"
+harness_pid_file="$state_dir/harness.pid"
 python=${PYTHON:-$here/.venv/bin/python}
 endpoint=${AWS_ENDPOINT_URL:-http://127.0.0.1:${SANDBOX_PORT:-4566}}
 
-answers() { curl -fsS -m 2 -o /dev/null "$endpoint/moto-api/data.json" 2>/dev/null; }
+answers() { curl -fsS -m 5 -o /dev/null "$endpoint/moto-api/" 2>/dev/null; }
 
 make_transitions_immediate() {
   # ECS tasks otherwise wait for a manual advance; make them start at once.
@@ -21,8 +23,20 @@ make_transitions_immediate() {
     -d '{"model_name": "ecs::task", "transition": {"progression": "immediate"}}'
 }
 
+# SANDBOX ONLY: registers task addresses and publishes ALB metrics (scripts/sandbox_harness.py).
+start_harness() {
+  if [ -f "$harness_pid_file" ] && kill -0 "$(cat "$harness_pid_file")" 2>/dev/null; then
+    return 0
+  fi
+  mkdir -p "$state_dir"
+  setsid "$python" "$here/scripts/sandbox_harness.py" --endpoint "$endpoint" \
+    >"$state_dir/harness.log" 2>&1 </dev/null &
+  echo $! >"$harness_pid_file"
+}
+
 up() {
   if answers; then
+    case "$endpoint" in http://127.0.0.1:* | http://localhost:*) start_harness ;; esac
     echo "$endpoint"
     return 0
   fi
@@ -45,6 +59,7 @@ up() {
   for _ in $(seq 1 100); do
     if answers; then
       make_transitions_immediate
+      start_harness
       echo "$endpoint"
       return 0
     fi
@@ -55,21 +70,35 @@ up() {
 }
 
 down() {
+  if [ -f "$harness_pid_file" ]; then
+    kill "$(cat "$harness_pid_file")" 2>/dev/null || true
+    rm -f "$harness_pid_file"
+  fi
   if [ -f "$pid_file" ]; then
     kill "$(cat "$pid_file")" 2>/dev/null || true
     rm -f "$pid_file"
+    # The emulator kept everything in memory: the sandbox's local state now describes nothing.
+    rm -rf "$here"/infrastructure/environments/sandbox/terraform.tfstate*
     echo "sandbox: stopped the emulator at $endpoint"
   else
     echo "sandbox: no emulator started from here"
   fi
 }
 
+reset() {
+  curl -fsS -m 30 -o /dev/null -X POST "$endpoint/moto-api/reset"
+  make_transitions_immediate
+  rm -rf "$here"/infrastructure/environments/sandbox/terraform.tfstate*
+  echo "sandbox: emptied $endpoint"
+}
+
 case "${1:-}" in
   up) up ;;
+  reset) reset ;;
   down) down ;;
   endpoint) echo "$endpoint" ;;
   *)
-    echo "usage: $0 up|down|endpoint" >&2
+    echo "usage: $0 up|down|reset|endpoint" >&2
     exit 2
     ;;
 esac

@@ -29,7 +29,7 @@ def _free_port() -> int:
 
 def _answers(endpoint: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=2):
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=5):
             return True
     except OSError:
         return False
@@ -138,9 +138,7 @@ def run_playbook(sandbox_endpoint):
             str(REPO / "inventories" / inventory),
             *args,
         ]
-        done = subprocess.run(
-            command, cwd=REPO, env=env, capture_output=True, text=True, check=False
-        )
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)
         try:
             report = json.loads(done.stdout[done.stdout.index("{") :])
         except ValueError:

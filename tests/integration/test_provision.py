@@ -13,9 +13,7 @@ pytestmark = pytest.mark.sandbox
 
 def forward_target(listener: dict) -> str:
     action = listener["DefaultActions"][0]
-    return (
-        action.get("TargetGroupArn") or action["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"]
-    )
+    return action.get("TargetGroupArn") or action["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"]
 
 
 def test_provision_creates_the_whole_stack(provisioned, aws):
@@ -23,9 +21,7 @@ def test_provision_creates_the_whole_stack(provisioned, aws):
     elbv2 = aws("elbv2")
     listeners = {
         listener["ListenerArn"]: listener
-        for listener in elbv2.describe_listeners(LoadBalancerArn=stack["load_balancer_arn"])[
-            "Listeners"
-        ]
+        for listener in elbv2.describe_listeners(LoadBalancerArn=stack["load_balancer_arn"])["Listeners"]
     }
     production = listeners[stack["production_listener_arn"]]
     test = listeners[stack["test_listener_arn"]]
@@ -45,8 +41,7 @@ def test_provision_creates_the_whole_stack(provisioned, aws):
     desired = {service["serviceName"]: service["desiredCount"] for service in services}
     assert desired == {stack["service_names"]["blue"]: 2, stack["service_names"]["green"]: 0}
     assert all(
-        service["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
-        for service in services
+        service["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED" for service in services
     ), "tasks must run in private subnets without public addresses"
 
     database = aws("rds").describe_db_instances()["DBInstances"][0]
@@ -86,9 +81,7 @@ def test_terraform_never_undoes_a_release(provisioned, aws, terraform_env):
 
     point(stack["production_listener_arn"], green)
     point(stack["test_listener_arn"], blue)
-    ecs.update_service(
-        cluster=stack["cluster_name"], service=stack["service_names"]["green"], desiredCount=3
-    )
+    ecs.update_service(cluster=stack["cluster_name"], service=stack["service_names"]["green"], desiredCount=3)
     try:
         plan = subprocess.run(
             ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color"],
@@ -106,6 +99,4 @@ def test_terraform_never_undoes_a_release(provisioned, aws, terraform_env):
     finally:
         point(stack["production_listener_arn"], blue)
         point(stack["test_listener_arn"], green)
-        ecs.update_service(
-            cluster=stack["cluster_name"], service=stack["service_names"]["green"], desiredCount=0
-        )
+        ecs.update_service(cluster=stack["cluster_name"], service=stack["service_names"]["green"], desiredCount=0)

@@ -17,6 +17,7 @@ output "deployment" {
     service_names             = module.ecs.service_names
     task_family               = module.ecs.task_family
     log_group_name            = module.ecs.log_group_name
+    deployment_log_group      = aws_cloudwatch_log_group.deployments.name
     alarm_names               = module.alarms.alarm_names
   }
 }

@@ -148,3 +148,13 @@ resource "aws_iam_role_policy_attachment" "rds_monitoring" {
   role       = aws_iam_role.rds_monitoring.name
   policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 }
+
+# Deployment records: one JSON event per promote and rollback, written by the deployment,
+# read by status.yml from any machine.
+resource "aws_cloudwatch_log_group" "deployments" {
+  #checkov:skip=CKV_AWS_338:staging and production keep records 365 days; only the disposable sandbox keeps them a week
+  name              = "/switchyard/${local.name}/deployments"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = local.tags
+}

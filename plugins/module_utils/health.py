@@ -1,0 +1,44 @@
+# Copyright: switchyard contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Pure logic of the deployment's health verdicts: error rates and service readiness."""
+
+from __future__ import annotations
+
+
+def error_rate(requests, errors):
+    """5xx share of requests in percent; None without requests (no traffic is not 0 %)."""
+    if requests <= 0:
+        return None
+    return 100.0 * errors / requests
+
+
+def bake_verdict(requests, errors, threshold_percent, min_requests):
+    """One of "breached", "healthy" or "insufficient_data" for a bake window so far.
+
+    Below min_requests a rate is noise (1 error in 10 requests is 10 %): no verdict yet.
+    The threshold itself is allowed: breached means strictly above it.
+    """
+    if requests < min_requests:
+        return "insufficient_data"
+    rate = error_rate(requests, errors)
+    return "breached" if rate > threshold_percent else "healthy"
+
+
+def readiness_problems(service, expected_task_definition, healthy_targets):
+    """Why an ECS service is not ready yet, as sentences; empty when it is.
+
+    Ready: it runs the expected task definition, as many tasks run as are desired, no older
+    deployment is still draining, and its target group has that many healthy targets.
+    """
+    problems = []
+    desired = service["desiredCount"]
+    if expected_task_definition and service["taskDefinition"] != expected_task_definition:
+        problems.append(f"runs {service['taskDefinition']}, not {expected_task_definition}")
+    if service["runningCount"] != desired:
+        problems.append(f"{service['runningCount']} of {desired} tasks running")
+    older = [d for d in service.get("deployments", []) if d.get("status") == "ACTIVE"]
+    if older:
+        problems.append(f"{len(older)} older deployment(s) still draining")
+    if healthy_targets < desired:
+        problems.append(f"{healthy_targets} of {desired} targets healthy")
+    return problems

@@ -1,0 +1,120 @@
+# Copyright: switchyard contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Pure logic of the traffic switch: where a listener's actions forward, and what must change.
+
+Kept free of AWS calls so that idempotence is a tested function (tests/unit).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+# A listener action forwards to target groups with weights: {target_group_arn: weight}.
+Weights = dict
+
+
+def forward_weights(action):
+    """Weights of a forward action, whichever of the two shapes AWS returned; None if not a forward.
+
+    A plain forward (``TargetGroupArn`` only) is a single group at weight 1.
+    """
+    if action.get("Type") != "forward":
+        return None
+    groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
+    if groups:
+        return {group["TargetGroupArn"]: int(group.get("Weight", 1)) for group in groups}
+    if action.get("TargetGroupArn"):
+        return {action["TargetGroupArn"]: 1}
+    return None
+
+
+def traffic_shares(weights):
+    """The share of traffic each group receives, exactly; groups at weight 0 receive none."""
+    total = sum(weights.values())
+    if total == 0:
+        return {}
+    return {arn: Fraction(weight, total) for arn, weight in weights.items() if weight > 0}
+
+
+def same_traffic(current, desired):
+    """True when both send every request to the same groups in the same proportions.
+
+    {blue: 1} and {blue: 100, green: 0} are the same; {blue: 90, green: 10} and
+    {blue: 9, green: 1} are the same; {blue: 90, green: 10} and {blue: 91, green: 9} are not.
+    """
+    return traffic_shares(current) == traffic_shares(desired)
+
+
+def validate_weights(weights):
+    """Refusals for a desired split, as messages; empty when it is usable."""
+    problems = []
+    if not weights:
+        problems.append("no target group to forward to: give at least one")
+    for arn, weight in weights.items():
+        if not 0 <= weight <= 999:
+            problems.append(f"weight {weight} of {arn} is outside 0..999 (the ALB's range)")
+    if weights and sum(weights.values()) == 0:
+        problems.append("all weights are 0: the listener would send traffic nowhere")
+    if len(weights) > 5:
+        problems.append("an ALB forward action takes at most 5 target groups")
+    return problems
+
+
+def forward_action(weights):
+    """The action to write: a plain forward for one group, a weighted forward for several."""
+    if len(weights) == 1:
+        (arn,) = weights
+        return {"Type": "forward", "TargetGroupArn": arn}
+    return {
+        "Type": "forward",
+        "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in sorted(weights.items())]
+        },
+    }
+
+
+def is_managed(action, managed_arns):
+    """A forward action is ours to rewrite when it forwards only to the service's groups."""
+    weights = forward_weights(action)
+    return weights is not None and set(weights) <= set(managed_arns)
+
+
+def rewrite_actions(actions, desired, managed_arns):
+    """Actions with every managed forward replaced by the desired one, and whether any changed.
+
+    Other actions (authenticate, fixed-response, forwards to other services) keep their place.
+    """
+    rewritten, changed = [], False
+    for action in actions:
+        if is_managed(action, managed_arns) and not same_traffic(forward_weights(action), desired):
+            replacement = forward_action(desired)
+            if "Order" in action:
+                replacement["Order"] = action["Order"]
+            rewritten.append(replacement)
+            changed = True
+        else:
+            rewritten.append(action)
+    return rewritten, changed
+
+
+def describe_forwards(actions, managed_arns):
+    """The managed forwards among actions, as weights (what diff and results show)."""
+    return [forward_weights(a) for a in actions if is_managed(a, managed_arns)]
+
+
+def colour_weights(actions, target_group_arns):
+    """Weight per colour of the first forward action: {"blue": 1, "green": 0}.
+
+    target_group_arns maps colour to ARN. Colours the action does not forward to weigh 0.
+    """
+    for action in actions:
+        weights = forward_weights(action)
+        if weights is not None:
+            return {colour: weights.get(arn, 0) for colour, arn in target_group_arns.items()}
+    return {colour: 0 for colour in target_group_arns}
+
+
+def live_colour(weights):
+    """The colour that receives all traffic, or None while traffic is split or goes nowhere."""
+    receiving = [colour for colour, weight in weights.items() if weight > 0]
+    return receiving[0] if len(receiving) == 1 else None

@@ -1,0 +1,148 @@
+#!/usr/bin/python
+# Copyright: switchyard contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+DOCUMENTATION = r"""
+module: error_rate_info
+short_description: Measure a target group's 5xx rate from the ALB's CloudWatch metrics
+version_added: 0.1.0
+description:
+  - Sums C(RequestCount) and C(HTTPCode_Target_5XX_Count) of one target group since a start
+    time and computes the 5xx share of requests in code (no metric math), with a verdict
+    against a threshold that needs a minimum number of requests.
+  - Read-only; never reports a change.
+author:
+  - switchyard contributors
+options:
+  load_balancer_arn_suffix:
+    description: The C(LoadBalancer) dimension, C(app/<name>/<id>).
+    type: str
+    required: true
+  target_group_arn_suffix:
+    description: The C(TargetGroup) dimension, C(targetgroup/<name>/<id>).
+    type: str
+    required: true
+  since:
+    description: Start of the window, in seconds since the epoch (for example the switch time).
+    type: float
+    required: true
+  threshold_percent:
+    description: 5xx share above which the verdict is C(breached).
+    type: float
+    default: 1.0
+  min_requests:
+    description: Fewer requests than this give the verdict C(insufficient_data).
+    type: int
+    default: 100
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: 5xx rate of green since the switch
+  switchyard.bluegreen.error_rate_info:
+    load_balancer_arn_suffix: "{{ stack.load_balancer_arn_suffix }}"
+    target_group_arn_suffix: "{{ stack.target_group_arn_suffixes.green }}"
+    since: "{{ switched_at }}"
+    threshold_percent: 1
+  register: rate
+"""
+
+RETURN = r"""
+requests:
+  description: Requests the target group received in the window.
+  returned: always
+  type: int
+  sample: 1200
+errors:
+  description: 5xx responses from its targets in the window.
+  returned: always
+  type: int
+  sample: 3
+rate_percent:
+  description: errors / requests in percent; null when there were no requests.
+  returned: always
+  type: float
+  sample: 0.25
+verdict:
+  description: C(breached), C(healthy) or C(insufficient_data).
+  returned: always
+  type: str
+  sample: healthy
+window_seconds:
+  description: Length of the measured window.
+  returned: always
+  type: float
+  sample: 60.0
+"""
+
+import time
+from datetime import datetime, timedelta, timezone
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import (
+    bake_verdict,
+    error_rate,
+)
+
+
+@AWSRetry.jittered_backoff()
+def metric_sum(client, metric, dimensions, start, end):
+    """Sum of one ALB metric over [start, end], whatever the period buckets."""
+    response = client.get_metric_statistics(
+        Namespace="AWS/ApplicationELB",
+        MetricName=metric,
+        Dimensions=dimensions,
+        StartTime=start,
+        EndTime=end,
+        Period=60,
+        Statistics=["Sum"],
+    )
+    return int(sum(point["Sum"] for point in response["Datapoints"]))
+
+
+def main():
+    argument_spec = dict(
+        load_balancer_arn_suffix=dict(type="str", required=True),
+        target_group_arn_suffix=dict(type="str", required=True),
+        since=dict(type="float", required=True),
+        threshold_percent=dict(type="float", default=1.0),
+        min_requests=dict(type="int", default=100),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+    params = module.params
+    dimensions = [
+        {"Name": "LoadBalancer", "Value": params["load_balancer_arn_suffix"]},
+        {"Name": "TargetGroup", "Value": params["target_group_arn_suffix"]},
+    ]
+    now = time.time()
+    start = datetime.fromtimestamp(params["since"], tz=timezone.utc)
+    # CloudWatch wants a window of at least one period; the metrics of the future are empty.
+    end = max(datetime.fromtimestamp(now, tz=timezone.utc), start + timedelta(seconds=60))
+    try:
+        requests = metric_sum(client, "RequestCount", dimensions, start, end)
+        errors = metric_sum(client, "HTTPCode_Target_5XX_Count", dimensions, start, end)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg=f"Could not read the ALB metrics of {params['target_group_arn_suffix']}")
+    rate = error_rate(requests, errors)
+    module.exit_json(
+        changed=False,
+        requests=requests,
+        errors=errors,
+        rate_percent=None if rate is None else round(rate, 3),
+        verdict=bake_verdict(requests, errors, params["threshold_percent"], params["min_requests"]),
+        window_seconds=round(now - params["since"], 1),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+#!/usr/bin/python
+# Copyright: switchyard contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+DOCUMENTATION = r"""
+module: service_ready
+short_description: Wait until an ECS service's rollout is complete and its targets are healthy
+version_added: 0.1.0
+description:
+  - Polls an ECS service and its target group until the service runs the expected task
+    definition with all desired tasks, no older deployment is draining, and the target group
+    has as many healthy targets as tasks are desired.
+  - On timeout it fails with what was still missing. Read-only; never reports a change.
+author:
+  - switchyard contributors
+options:
+  cluster:
+    description: Name or ARN of the ECS cluster.
+    type: str
+    required: true
+  service:
+    description: Name of the ECS service.
+    type: str
+    required: true
+  target_group_arn:
+    description: Target group the service registers its tasks in.
+    type: str
+    required: true
+  task_definition:
+    description: Task definition ARN the service must run; any when omitted.
+    type: str
+  timeout:
+    description: Seconds to wait before failing.
+    type: int
+    default: 600
+  delay:
+    description: Seconds between polls.
+    type: float
+    default: 5
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Wait for green to be ready
+  switchyard.bluegreen.service_ready:
+    cluster: "{{ stack.cluster_name }}"
+    service: "{{ stack.service_names.green }}"
+    target_group_arn: "{{ stack.target_group_arns.green }}"
+    task_definition: "{{ green_task_definition_arn }}"
+    timeout: 300
+"""
+
+RETURN = r"""
+ready:
+  description: Whether the service became ready (false only in check mode, which does not wait).
+  returned: always
+  type: bool
+  sample: true
+healthy_targets:
+  description: Healthy targets in the target group at the last poll.
+  returned: always
+  type: int
+  sample: 2
+desired_count:
+  description: Desired tasks of the service.
+  returned: always
+  type: int
+  sample: 2
+waited_seconds:
+  description: Time spent waiting.
+  returned: always
+  type: float
+  sample: 12.5
+problems:
+  description: What was not ready at the last poll.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+"""
+
+import time
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import readiness_problems
+
+
+@AWSRetry.jittered_backoff()
+def describe_service(ecs, cluster, service):
+    found = ecs.describe_services(cluster=cluster, services=[service])["services"]
+    return found[0] if found else None
+
+
+@AWSRetry.jittered_backoff()
+def healthy_targets(elbv2, target_group_arn):
+    health = elbv2.describe_target_health(TargetGroupArn=target_group_arn)
+    return sum(1 for d in health["TargetHealthDescriptions"] if d["TargetHealth"]["State"] == "healthy")
+
+
+def poll(module, ecs, elbv2):
+    params = module.params
+    service = describe_service(ecs, params["cluster"], params["service"])
+    if service is None:
+        module.fail_json(
+            msg=f"ECS service {params['service']} does not exist in cluster {params['cluster']}."
+            " Run provision.yml for this environment first."
+        )
+    healthy = healthy_targets(elbv2, params["target_group_arn"])
+    return service, healthy, readiness_problems(service, params["task_definition"], healthy)
+
+
+def main():
+    argument_spec = dict(
+        cluster=dict(type="str", required=True),
+        service=dict(type="str", required=True),
+        target_group_arn=dict(type="str", required=True),
+        task_definition=dict(type="str"),
+        timeout=dict(type="int", default=600),
+        delay=dict(type="float", default=5),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    ecs = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
+    elbv2 = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
+    started = time.monotonic()
+    try:
+        service, healthy, problems = poll(module, ecs, elbv2)
+        while problems and not module.check_mode:
+            if time.monotonic() - started >= module.params["timeout"]:
+                module.fail_json(
+                    msg=(
+                        f"ECS service {module.params['service']} was not ready after"
+                        f" {module.params['timeout']} s: {'; '.join(problems)}. Production traffic"
+                        " was not moved. Check the service's events and task logs."
+                    ),
+                    problems=problems,
+                    healthy_targets=healthy,
+                )
+            time.sleep(module.params["delay"])
+            service, healthy, problems = poll(module, ecs, elbv2)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg=f"Could not read ECS service {module.params['service']}")
+    module.exit_json(
+        changed=False,
+        ready=not problems,
+        healthy_targets=healthy,
+        desired_count=service["desiredCount"],
+        waited_seconds=round(time.monotonic() - started, 1),
+        problems=problems,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,270 @@
+#!/usr/bin/python
+# Copyright: switchyard contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+DOCUMENTATION = r"""
+module: traffic_switch
+short_description: Set where an ALB listener forwards a service's traffic
+version_added: 0.1.0
+description:
+  - Points a listener's default action, and every rule that forwards only to the service's
+    target groups, at one target group or a weighted split. All other actions and rules are
+    left alone.
+  - Compares the current and desired split exactly (as shares of traffic), so a re-run reports
+    no change. Check mode predicts the result; diff mode shows before and after.
+  - Refuses to send traffic to a target group with no healthy targets unless told to.
+author:
+  - switchyard contributors
+options:
+  listener_arn:
+    description: ARN of the listener to set.
+    type: str
+    required: true
+  target_groups:
+    description:
+      - Where traffic goes. One entry sends all traffic there; several give a weighted split.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      arn:
+        description: Target group ARN.
+        type: str
+        required: true
+      weight:
+        description: Relative weight, 0 to 999.
+        type: int
+        default: 1
+  managed_target_group_arns:
+    description:
+      - The service's target groups (blue and green). A forward action is rewritten only when
+        every group it forwards to is in this list. Defaults to the groups in I(target_groups).
+    type: list
+    elements: str
+  require_healthy_targets:
+    description:
+      - Refuse, before changing anything, when a target group that would receive traffic has
+        no healthy target.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Send all production traffic to green
+  switchyard.bluegreen.traffic_switch:
+    listener_arn: "{{ stack.production_listener_arn }}"
+    target_groups:
+      - arn: "{{ stack.target_group_arns.green }}"
+    managed_target_group_arns: "{{ stack.target_group_arns.values() | list }}"
+
+- name: Canary step, 10 percent to green
+  switchyard.bluegreen.traffic_switch:
+    listener_arn: "{{ stack.production_listener_arn }}"
+    target_groups:
+      - arn: "{{ stack.target_group_arns.blue }}"
+        weight: 90
+      - arn: "{{ stack.target_group_arns.green }}"
+        weight: 10
+"""
+
+RETURN = r"""
+listener_arn:
+  description: The listener that was set.
+  returned: always
+  type: str
+  sample: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/svc/50dc6c495c0c9188/f2f7dc8efc522ab2
+previous:
+  description: Weights of the managed forwards before the run (default action first, then rules).
+  returned: always
+  type: dict
+  sample: {"default": {"arn:...:targetgroup/svc-blue/1": 1}, "rules": {}}
+current:
+  description: Weights of the managed forwards after the run (predicted in check mode).
+  returned: always
+  type: dict
+  sample: {"default": {"arn:...:targetgroup/svc-green/2": 1}, "rules": {}}
+modified:
+  description: ARNs of the listener and rules whose actions were (or would be) rewritten.
+  returned: always
+  type: list
+  elements: str
+  sample: ["arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/svc/50dc/f2f7"]
+"""
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import (
+    describe_forwards,
+    rewrite_actions,
+    validate_weights,
+)
+
+
+@AWSRetry.jittered_backoff()
+def describe_listener(client, listener_arn):
+    return client.describe_listeners(ListenerArns=[listener_arn])["Listeners"][0]
+
+
+@AWSRetry.jittered_backoff()
+def describe_rules(client, listener_arn):
+    paginator = client.get_paginator("describe_rules")
+    return paginator.paginate(ListenerArn=listener_arn).build_full_result()["Rules"]
+
+
+@AWSRetry.jittered_backoff()
+def healthy_target_count(client, target_group_arn):
+    health = client.describe_target_health(TargetGroupArn=target_group_arn)
+    descriptions = health["TargetHealthDescriptions"]
+    return sum(1 for d in descriptions if d["TargetHealth"]["State"] == "healthy")
+
+
+@AWSRetry.jittered_backoff()
+def modify_listener(client, listener_arn, actions):
+    client.modify_listener(ListenerArn=listener_arn, DefaultActions=actions)
+
+
+@AWSRetry.jittered_backoff()
+def modify_rule(client, rule_arn, actions):
+    client.modify_rule(RuleArn=rule_arn, Actions=actions)
+
+
+def snapshot(default_actions, rules, managed):
+    """Managed forwards as readable weights: what previous/current and the diff show."""
+    return {
+        "default": (describe_forwards(default_actions, managed) or [None])[0],
+        "rules": {
+            rule["RuleArn"]: describe_forwards(rule["Actions"], managed)[0]
+            for rule in rules
+            if describe_forwards(rule["Actions"], managed)
+        },
+    }
+
+
+def plan_changes(listener, rules, desired, managed):
+    """[(arn, kind, new actions)] for the default action and each rule that must change."""
+    changes = []
+    actions, changed = rewrite_actions(listener["DefaultActions"], desired, managed)
+    if changed:
+        changes.append((listener["ListenerArn"], "listener", actions))
+    for rule in rules:
+        if rule.get("IsDefault"):
+            continue  # the listener's default action, handled above
+        actions, changed = rewrite_actions(rule["Actions"], desired, managed)
+        if changed:
+            changes.append((rule["RuleArn"], "rule", actions))
+    return changes
+
+
+def refuse_unhealthy(module, client, desired, current_default):
+    """Fail before any change when a group about to receive traffic has no healthy target."""
+    for arn, weight in desired.items():
+        if weight == 0 or (current_default or {}).get(arn):
+            continue  # receives nothing, or already receives traffic: not a new destination
+        if healthy_target_count(client, arn) == 0:
+            module.fail_json(
+                msg=(
+                    f"Refusing to send traffic to {arn}: it has no healthy targets. Wait for the"
+                    " service's tasks to pass health checks, or set require_healthy_targets=false"
+                    " to force it. Nothing was changed."
+                ),
+                target_group_arn=arn,
+            )
+
+
+def desired_split(module):
+    """The requested weights and managed groups, or a refusal before any AWS call."""
+    desired = {g["arn"]: g["weight"] for g in module.params["target_groups"]}
+    if len(desired) != len(module.params["target_groups"]):
+        module.fail_json(msg="target_groups names the same target group twice; give each once.")
+    problems = validate_weights(desired)
+    if problems:
+        module.fail_json(msg="Refusing the requested split: " + "; ".join(problems) + ".")
+    managed = module.params["managed_target_group_arns"] or list(desired)
+    stray = set(desired) - set(managed)
+    if stray:
+        module.fail_json(msg=f"target_groups includes {sorted(stray)}, which managed_target_group_arns leaves out.")
+    return desired, managed
+
+
+def run(module, client):
+    listener_arn = module.params["listener_arn"]
+    desired, managed = desired_split(module)
+
+    try:
+        listener = describe_listener(client, listener_arn)
+        rules = describe_rules(client, listener_arn)
+    except botocore.exceptions.ClientError as e:
+        if e.response["Error"]["Code"] == "ListenerNotFound":
+            module.fail_json(
+                msg=(
+                    f"Listener {listener_arn} does not exist. Check the ARN (provision.yml"
+                    " outputs it as production_listener_arn) and the region. Nothing was changed."
+                )
+            )
+        module.fail_json_aws(e, msg=f"Could not read listener {listener_arn}")
+    except botocore.exceptions.BotoCoreError as e:
+        module.fail_json_aws(e, msg=f"Could not read listener {listener_arn}")
+
+    before = snapshot(listener["DefaultActions"], rules, managed)
+    changes = plan_changes(listener, rules, desired, managed)
+
+    if changes and module.params["require_healthy_targets"]:
+        refuse_unhealthy(module, client, desired, before["default"])
+
+    if changes and not module.check_mode:
+        try:
+            for arn, kind, actions in changes:
+                (modify_listener if kind == "listener" else modify_rule)(client, arn, actions)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            module.fail_json_aws(e, msg=f"Could not set the forward actions of {listener_arn}")
+
+    predicted_listener = dict(listener)
+    predicted_rules = [dict(r) for r in rules]
+    for arn, kind, actions in changes:
+        if kind == "listener":
+            predicted_listener["DefaultActions"] = actions
+        else:
+            next(r for r in predicted_rules if r["RuleArn"] == arn)["Actions"] = actions
+    after = snapshot(predicted_listener["DefaultActions"], predicted_rules, managed)
+
+    module.exit_json(
+        changed=bool(changes),
+        listener_arn=listener_arn,
+        previous=before,
+        current=after,
+        modified=[arn for arn, _, _ in changes],
+        diff={"before": before, "after": after},
+    )
+
+
+def main():
+    argument_spec = dict(
+        listener_arn=dict(type="str", required=True),
+        target_groups=dict(
+            type="list",
+            elements="dict",
+            required=True,
+            options=dict(
+                arn=dict(type="str", required=True),
+                weight=dict(type="int", default=1),
+            ),
+        ),
+        managed_target_group_arns=dict(type="list", elements="str"),
+        require_healthy_targets=dict(type="bool", default=True),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
+    run(module, client)
+
+
+if __name__ == "__main__":
+    main()
