@@ -76,7 +76,16 @@ def sandbox_endpoint(tmp_path_factory):
         "/moto-api/state-manager/set-transition",
         {"model_name": "ecs::task", "transition": {"progression": "immediate"}},
     )
+    # The sandbox harness fills the emulator's gaps (targets, ALB metrics): scripts/sandbox_harness.py.
+    harness_log = (tmp_path_factory.mktemp("harness") / "harness.log").open("w")
+    harness = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "sandbox_harness.py"), "--endpoint", endpoint, "--tick", "0.5"],
+        stdout=harness_log,
+        stderr=subprocess.STDOUT,
+    )
     yield endpoint
+    harness.terminate()
+    harness.wait(timeout=10)
     if process:
         process.terminate()
         process.wait(timeout=10)

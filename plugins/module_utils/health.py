@@ -1,5 +1,5 @@
 # Copyright: switchyard contributors
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure logic of the deployment's health verdicts: error rates and service readiness."""
 
 from __future__ import annotations

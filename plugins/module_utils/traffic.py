@@ -1,5 +1,5 @@
 # Copyright: switchyard contributors
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure logic of the traffic switch: where a listener's actions forward, and what must change.
 
 Kept free of AWS calls so that idempotence is a tested function (tests/unit).

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: switchyard contributors
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 module: bluegreen_info
@@ -11,7 +11,7 @@ description:
     target health, and says which colour is live. The production listener is the only source
     of truth about what is live, so any machine can run this.
 author:
-  - switchyard contributors
+  - switchyard contributors (@switchyard)
 options:
   production_listener_arn:
     description: Listener that carries production traffic.
@@ -26,11 +26,11 @@ options:
     type: str
     required: true
   services:
-    description: ECS service name per colour, C({blue: ..., green: ...}).
+    description: "ECS service name per colour, C({blue: ..., green: ...})."
     type: dict
     required: true
   target_group_arns:
-    description: Target group ARN per colour, C({blue: ..., green: ...}).
+    description: "Target group ARN per colour, C({blue: ..., green: ...})."
     type: dict
     required: true
 extends_documentation_fragment:

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: switchyard contributors
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 module: deployment_record_info
@@ -9,7 +9,7 @@ version_added: 0.1.0
 description:
   - Reads the records written by M(switchyard.bluegreen.deployment_record), newest first.
 author:
-  - switchyard contributors
+  - switchyard contributors (@switchyard)
 options:
   log_group:
     description: Log group of the records (the stack output C(deployment_log_group)).

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: switchyard contributors
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 module: error_rate_info
@@ -10,9 +10,11 @@ description:
   - Sums C(RequestCount) and C(HTTPCode_Target_5XX_Count) of one target group since a start
     time and computes the 5xx share of requests in code (no metric math), with a verdict
     against a threshold that needs a minimum number of requests.
+  - With I(bake_seconds) it keeps measuring until the window since I(since) is that long, and
+    returns early when the verdict is C(breached).
   - Read-only; never reports a change.
 author:
-  - switchyard contributors
+  - switchyard contributors (@switchyard)
 options:
   load_balancer_arn_suffix:
     description: The C(LoadBalancer) dimension, C(app/<name>/<id>).
@@ -34,6 +36,14 @@ options:
     description: Fewer requests than this give the verdict C(insufficient_data).
     type: int
     default: 100
+  bake_seconds:
+    description: Keep measuring until the window is this long (0 measures once).
+    type: float
+    default: 0
+  poll_seconds:
+    description: Seconds between measurements while baking.
+    type: float
+    default: 15
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -109,17 +119,8 @@ def metric_sum(client, metric, dimensions, start, end):
     return int(sum(point["Sum"] for point in response["Datapoints"]))
 
 
-def main():
-    argument_spec = dict(
-        load_balancer_arn_suffix=dict(type="str", required=True),
-        target_group_arn_suffix=dict(type="str", required=True),
-        since=dict(type="float", required=True),
-        threshold_percent=dict(type="float", default=1.0),
-        min_requests=dict(type="int", default=100),
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
-    params = module.params
+def measure(client, params):
+    """One measurement of the window [since, now]: the values the module returns."""
     dimensions = [
         {"Name": "LoadBalancer", "Value": params["load_balancer_arn_suffix"]},
         {"Name": "TargetGroup", "Value": params["target_group_arn_suffix"]},
@@ -128,20 +129,39 @@ def main():
     start = datetime.fromtimestamp(params["since"], tz=timezone.utc)
     # CloudWatch wants a window of at least one period; the metrics of the future are empty.
     end = max(datetime.fromtimestamp(now, tz=timezone.utc), start + timedelta(seconds=60))
-    try:
-        requests = metric_sum(client, "RequestCount", dimensions, start, end)
-        errors = metric_sum(client, "HTTPCode_Target_5XX_Count", dimensions, start, end)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Could not read the ALB metrics of {params['target_group_arn_suffix']}")
+    requests = metric_sum(client, "RequestCount", dimensions, start, end)
+    errors = metric_sum(client, "HTTPCode_Target_5XX_Count", dimensions, start, end)
     rate = error_rate(requests, errors)
-    module.exit_json(
-        changed=False,
+    return dict(
         requests=requests,
         errors=errors,
         rate_percent=None if rate is None else round(rate, 3),
         verdict=bake_verdict(requests, errors, params["threshold_percent"], params["min_requests"]),
         window_seconds=round(now - params["since"], 1),
     )
+
+
+def main():
+    argument_spec = dict(
+        load_balancer_arn_suffix=dict(type="str", required=True),
+        target_group_arn_suffix=dict(type="str", required=True),
+        since=dict(type="float", required=True),
+        threshold_percent=dict(type="float", default=1.0),
+        min_requests=dict(type="int", default=100),
+        bake_seconds=dict(type="float", default=0),
+        poll_seconds=dict(type="float", default=15),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+    params = module.params
+    try:
+        result = measure(client, params)
+        while result["verdict"] != "breached" and result["window_seconds"] < params["bake_seconds"]:
+            time.sleep(min(params["poll_seconds"], params["bake_seconds"] - result["window_seconds"]))
+            result = measure(client, params)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg=f"Could not read the ALB metrics of {params['target_group_arn_suffix']}")
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

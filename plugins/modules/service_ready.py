@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: switchyard contributors
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 module: service_ready
@@ -12,7 +12,7 @@ description:
     has as many healthy targets as tasks are desired.
   - On timeout it fails with what was still missing. Read-only; never reports a change.
 author:
-  - switchyard contributors
+  - switchyard contributors (@switchyard)
 options:
   cluster:
     description: Name or ARN of the ECS cluster.

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: switchyard contributors
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 module: traffic_switch
@@ -14,7 +14,7 @@ description:
     no change. Check mode predicts the result; diff mode shows before and after.
   - Refuses to send traffic to a target group with no healthy targets unless told to.
 author:
-  - switchyard contributors
+  - switchyard contributors (@switchyard)
 options:
   listener_arn:
     description: ARN of the listener to set.

@@ -1,0 +1,270 @@
+"""promote.yml, rollback.yml and status.yml end to end on the sandbox.
+
+The tests run in file order against one provisioned stack; each reads the live colour from
+AWS first, as the playbooks do, so none depends on what an earlier one left live.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+pytestmark = pytest.mark.sandbox
+
+REPO_IMAGE = "registry.sandbox.local/switchyard/app"
+FAST = ["-e", "switchyard_provision=false", "-e", "switchyard_bake_seconds=4", "-e", "switchyard_poll_seconds=1"]
+
+
+class Sandbox:
+    """What the tests read back from AWS, through boto3, never through our own modules."""
+
+    def __init__(self, aws, stack):
+        self.elbv2, self.ecs, self.logs = aws("elbv2"), aws("ecs"), aws("logs")
+        self.stack = stack
+
+    def weights(self, listener: str) -> dict[str, int]:
+        arn = self.stack[f"{listener}_listener_arn"]
+        action = self.elbv2.describe_listeners(ListenerArns=[arn])["Listeners"][0]["DefaultActions"][0]
+        groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or [
+            {"TargetGroupArn": action["TargetGroupArn"], "Weight": 1}
+        ]
+        by_arn = {g["TargetGroupArn"]: g.get("Weight", 1) for g in groups}
+        return {colour: by_arn.get(arn, 0) for colour, arn in self.stack["target_group_arns"].items()}
+
+    def live(self) -> str:
+        receiving = [c for c, w in self.weights("production").items() if w > 0]
+        assert len(receiving) == 1, f"production is split: {self.weights('production')}"
+        return receiving[0]
+
+    def idle(self) -> str:
+        return "green" if self.live() == "blue" else "blue"
+
+    def service(self, colour: str) -> dict:
+        return self.ecs.describe_services(
+            cluster=self.stack["cluster_name"], services=[self.stack["service_names"][colour]]
+        )["services"][0]
+
+    def image(self, colour: str) -> str:
+        task = self.ecs.describe_task_definition(taskDefinition=self.service(colour)["taskDefinition"])
+        return task["taskDefinition"]["containerDefinitions"][0]["image"]
+
+    def snapshot(self) -> dict:
+        """Everything a deployment may change: listeners, services, task definition revisions."""
+        return {
+            "production": self.weights("production"),
+            "test": self.weights("test"),
+            "services": {
+                c: (self.service(c)["taskDefinition"], self.service(c)["desiredCount"]) for c in ("blue", "green")
+            },
+            "revisions": self.ecs.list_task_definitions(familyPrefix=self.stack["task_family"])["taskDefinitionArns"],
+        }
+
+    def records(self) -> list[dict]:
+        events = self.logs.get_log_events(
+            logGroupName=self.stack["deployment_log_group"], logStreamName="records", startFromHead=False
+        )["events"]
+        return [json.loads(e["message"]) for e in sorted(events, key=lambda e: e["timestamp"], reverse=True)]
+
+    def wait_for_healthy(self, colour: str, timeout: float = 20) -> None:
+        """Let the harness register targets for a service scaled up outside a playbook."""
+        arn = self.stack["target_group_arns"][colour]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            health = self.elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+            if health:
+                return
+            time.sleep(0.5)
+        pytest.fail(f"{colour} never got healthy targets from the sandbox harness")
+
+
+@pytest.fixture(scope="module")
+def sandbox(provisioned, aws):
+    return Sandbox(aws, provisioned["stack"])
+
+
+@pytest.fixture(scope="module")
+def promote(run_playbook):
+    def run(image: str, *extra: str):
+        return run_playbook("promote.yml", "-e", f"image={image}", *FAST, *extra)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def first_release(sandbox, promote):
+    """v1 live on one colour, the bootstrap image warm on the other."""
+    run = promote(f"{REPO_IMAGE}:v1")
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    return run
+
+
+BAD_INPUTS = [
+    pytest.param(["-e", "image="], "No image given", id="no-image"),
+    pytest.param(["-e", "image=Not An Image"], "is not an image reference", id="malformed-image"),
+    pytest.param(["-e", f"image={REPO_IMAGE}"], "is not an image reference", id="image-without-tag-or-digest"),
+    pytest.param(
+        ["-e", f"image={REPO_IMAGE}:v9", "-e", "switchyard_environment=prod"], "Unknown environment", id="unknown-env"
+    ),
+    pytest.param(
+        [
+            "-e",
+            f"image={REPO_IMAGE}:v9",
+            "-e",
+            "switchyard_switch_mode=canary",
+            "-e",
+            '{"switchyard_switch_steps": [10, 50]}',
+        ],
+        "do not add up",
+        id="steps-not-ending-at-100",
+    ),
+    pytest.param(
+        [
+            "-e",
+            f"image={REPO_IMAGE}:v9",
+            "-e",
+            '{"switchyard_switch_steps": [60, 40, 100]}',
+            "-e",
+            "switchyard_switch_mode=linear",
+        ],
+        "do not add up",
+        id="steps-not-rising",
+    ),
+    pytest.param(
+        [
+            "-e",
+            f"image={REPO_IMAGE}:v9",
+            "-e",
+            "switchyard_production_listener_arn="
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/nope/0123456789abcdef/0123456789abcdef",
+        ],
+        "does not exist",
+        id="unknown-listener",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUTS)
+def test_bad_input_is_refused_with_no_aws_change(sandbox, first_release, run_playbook, args, message):
+    before = sandbox.snapshot()
+    run = run_playbook("promote.yml", "-e", "switchyard_provision=false", *args)
+    assert run.returncode != 0, "a bad input must fail the run"
+    messages = " ".join(run.failure_messages())
+    assert message in messages, f"expected {message!r} in the failure, got: {messages or run.stderr[-2000:]}"
+    assert sandbox.snapshot() == before, "a refused run must not change anything in AWS"
+
+
+def test_promote_moves_production_to_the_other_colour_and_test_to_the_idle_one(sandbox, promote, first_release):
+    old_live = sandbox.live()
+    run = promote(f"{REPO_IMAGE}:v2")
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    new_live = sandbox.live()
+    assert new_live != old_live
+    assert sandbox.image(new_live) == f"{REPO_IMAGE}:v2"
+    assert sandbox.weights("test")[old_live] > 0 and sandbox.weights("test")[new_live] == 0, (
+        "after a promote the test listener must point at the idle (old) colour"
+    )
+    assert sandbox.service(old_live)["desiredCount"] > 0, "the old colour stays warm for its standby period"
+    record = sandbox.records()[0]
+    assert (record["kind"], record["outcome"], record["to_colour"]) == ("promote", "succeeded", new_live)
+
+
+def test_promote_of_the_live_image_changes_nothing(sandbox, promote, first_release):
+    live_image = sandbox.image(sandbox.live())
+    before = sandbox.snapshot()
+    run = promote(live_image)
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    assert run.changed == 0
+    assert sandbox.snapshot() == before
+
+
+def test_check_mode_changes_nothing_and_shows_the_planned_switch(sandbox, promote, first_release):
+    before = sandbox.snapshot()
+    idle = sandbox.idle()
+    run = promote(f"{REPO_IMAGE}:v-check", "--check", "--diff")
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    assert sandbox.snapshot() == before, "check mode must not change AWS"
+    switch = run.task_results("share of production traffic")
+    assert switch and switch[0]["changed"], "check mode must report the switch it would make"
+    planned = switch[0]["diff"]["after"]["default"]
+    assert planned == {sandbox.stack["target_group_arns"][idle]: 1}, planned
+
+
+def test_unhealthy_release_fails_before_the_switch_and_is_scaled_back(sandbox, promote, first_release):
+    before = sandbox.snapshot()
+    idle = sandbox.idle()
+    run = promote(f"{REPO_IMAGE}:v4-unhealthy", "-e", "switchyard_health_timeout=6")
+    assert run.returncode != 0
+    assert "was not ready" in " ".join(run.failure_messages())
+    after = sandbox.snapshot()
+    assert after["production"] == before["production"], "production traffic must not move"
+    assert after["services"][idle] == before["services"][idle], "the idle colour must be put back as it was"
+    assert sandbox.records()[0]["outcome"] == "failed"
+
+
+def test_error_rate_above_threshold_rolls_back_automatically(sandbox, promote, first_release):
+    before = sandbox.snapshot()
+    live = sandbox.live()
+    run = promote(f"{REPO_IMAGE}:v5-5xx-5")
+    assert run.returncode != 0
+    failure = " ".join(run.failure_messages())
+    assert "5.0 %" in failure and "above the 1.0 % threshold" in failure, failure
+    assert sandbox.live() == live, "traffic must be back on the previous colour"
+    assert sandbox.snapshot()["services"] == before["services"]
+    record = sandbox.records()[0]
+    assert record["outcome"] == "rolled_back"
+    assert record["error_rates"][-1]["verdict"] == "breached"
+
+
+def test_error_rate_just_below_threshold_succeeds(sandbox, promote, first_release):
+    run = promote(f"{REPO_IMAGE}:v6-5xx-0.9")
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    rates = sandbox.records()[0]["error_rates"]
+    assert rates[-1]["verdict"] == "healthy" and 0.5 < rates[-1]["rate_percent"] <= 1.0, rates
+
+
+@pytest.mark.parametrize(("mode", "steps"), [("canary", [10, 100]), ("linear", [25, 50, 75, 100])])
+def test_weighted_modes_pass_through_their_steps(sandbox, promote, first_release, mode, steps):
+    old_live = sandbox.live()
+    run = promote(
+        f"{REPO_IMAGE}:v7-{mode}", "-e", f"switchyard_switch_mode={mode}", "-e", "switchyard_step_bake_seconds=2"
+    )
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    record = sandbox.records()[0]
+    assert [r["percent"] for r in record["error_rates"]] == steps
+    assert all(r["requests"] > 0 for r in record["error_rates"]), "each step must be measured under traffic"
+    assert sandbox.live() != old_live
+
+
+def test_warm_rollback_is_one_listener_change(sandbox, run_playbook, promote, first_release):
+    previous = sandbox.live()
+    assert promote(f"{REPO_IMAGE}:v8").returncode == 0
+    started = time.monotonic()
+    run = run_playbook("rollback.yml")
+    wall = time.monotonic() - started
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    assert sandbox.live() == previous
+    record = sandbox.records()[0]
+    assert (record["kind"], record["rollback_kind"]) == ("rollback", "warm")
+    print(f"\nwarm rollback: {wall:.1f} s wall, {record['time_to_restore_seconds']} s to restore (in-play)")
+
+
+def test_cold_rollback_scales_the_previous_colour_up_first(sandbox, run_playbook, first_release):
+    idle = sandbox.idle()
+    sandbox.ecs.update_service(
+        cluster=sandbox.stack["cluster_name"], service=sandbox.stack["service_names"][idle], desiredCount=0
+    )
+    run = run_playbook("rollback.yml")
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    assert sandbox.live() == idle
+    assert sandbox.service(idle)["desiredCount"] > 0
+    assert sandbox.records()[0]["rollback_kind"] == "cold"
+
+
+def test_status_reports_live_colour_and_history(sandbox, run_playbook, first_release):
+    run = run_playbook("status.yml")
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    shown = json.dumps(run.report)
+    assert f"live colour {sandbox.live()}" in shown
+    assert "rollback succeeded" in shown and "promote" in shown

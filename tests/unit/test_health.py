@@ -1,0 +1,59 @@
+"""Error-rate and readiness verdicts (module_utils/health.py)."""
+
+import pytest
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import (
+    bake_verdict,
+    error_rate,
+    readiness_problems,
+)
+
+
+@pytest.mark.parametrize(
+    ("requests", "errors", "rate"),
+    [(0, 0, None), (1000, 0, 0.0), (1000, 10, 1.0), (200, 3, 1.5), (7, 7, 100.0)],
+)
+def test_error_rate(requests, errors, rate):
+    assert error_rate(requests, errors) == rate
+
+
+@pytest.mark.parametrize(
+    ("requests", "errors", "verdict"),
+    [
+        (1000, 11, "breached"),  # 1.1 % > 1 %
+        (1000, 10, "healthy"),  # exactly at the threshold is allowed
+        (1000, 9, "healthy"),  # just below
+        (50, 50, "insufficient_data"),  # 100 % of too few requests is not a verdict
+        (100, 2, "breached"),  # the minimum itself counts
+        (0, 0, "insufficient_data"),
+    ],
+)
+def test_bake_verdict_threshold_and_minimum(requests, errors, verdict):
+    assert bake_verdict(requests, errors, threshold_percent=1.0, min_requests=100) == verdict
+
+
+def service(**overrides):
+    base = {
+        "desiredCount": 2,
+        "runningCount": 2,
+        "taskDefinition": "arn:td/app:4",
+        "deployments": [{"status": "PRIMARY"}],
+    }
+    return {**base, **overrides}
+
+
+def test_ready_service_has_no_problems():
+    assert readiness_problems(service(), "arn:td/app:4", healthy_targets=2) == []
+
+
+@pytest.mark.parametrize(
+    ("svc", "expected_td", "healthy", "problem"),
+    [
+        (service(taskDefinition="arn:td/app:3"), "arn:td/app:4", 2, "not arn:td/app:4"),
+        (service(runningCount=1), None, 2, "1 of 2 tasks running"),
+        (service(deployments=[{"status": "PRIMARY"}, {"status": "ACTIVE"}]), None, 2, "draining"),
+        (service(), None, 1, "1 of 2 targets healthy"),
+    ],
+)
+def test_readiness_names_what_is_missing(svc, expected_td, healthy, problem):
+    problems = readiness_problems(svc, expected_td, healthy)
+    assert any(problem in p for p in problems), problems
