@@ -54,11 +54,13 @@ demo: sandbox-up ## on a fresh sandbox: provision, promote v1 and v2, a faulty v
 test: setup lint ## lint, then every test (unit, Terraform, sandbox end to end)
 	$(BIN)/pytest
 
-lint: setup $(CHECKOV_VENV)/.installed ## ruff, yamllint, ansible-lint, terraform fmt, checkov
+lint: setup $(CHECKOV_VENV)/.installed ## ruff, yamllint, ansible-lint, workflows (schema, zizmor), terraform fmt, checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --profile production
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline .github
 	terraform fmt -check -recursive infrastructure
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d infrastructure
 

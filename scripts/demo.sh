@@ -23,9 +23,17 @@ run() { # run <title> <expect: pass|fail> <playbook> [args...]
   summary+=("$(printf '%-48s %-7s %4ss  %s' "$title" "$outcome" "$((SECONDS - started))" "$verdict")")
 }
 
-status() {
-  "$playbook" playbooks/status.yml -i inventories/sandbox \
-    | sed -n "/TASK \[Show/,/PLAY RECAP/p" | grep -E "^\s+(msg|-)|msg:" | sed 's/^ *//'
+status() { # the status playbook's messages, one per line
+  ANSIBLE_STDOUT_CALLBACK=ansible.posix.json "$playbook" playbooks/status.yml -i inventories/sandbox \
+    | "$here/.venv/bin/python" -c '
+import json, sys
+for task in json.load(sys.stdin)["plays"][0]["tasks"]:
+    if task["task"]["name"].startswith("Show"):
+        result = task["hosts"]["localhost"]
+        for item in result.get("results", [result]):
+            msg = item.get("msg", "")
+            for line in msg if isinstance(msg, list) else [msg]:
+                print("  " + line)'
 }
 
 scripts/sandbox.sh reset

@@ -1,0 +1,1 @@
+"""The sample service that switchyard deploys: small, but it behaves like a real one."""

@@ -1,0 +1,140 @@
+"""HTTP service: /healthz (checks the database), /version, and /visits (reads and writes PostgreSQL).
+
+On SIGTERM it stops accepting connections, lets every request in flight finish, then exits:
+a blue/green switch drains the old colour, and requests must not be cut off on the way.
+
+Configuration (environment): PORT (8080), APP_VERSION, DB_HOST, DB_PORT (5432), DB_NAME,
+DB_USER, DB_PASSWORD, DB_SSLMODE (prefer).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import psycopg
+
+log = logging.getLogger("switchyard_app")
+MAX_HOLD_MS = 30_000
+
+
+def connect() -> psycopg.Connection:
+    return psycopg.connect(
+        host=os.environ.get("DB_HOST", "localhost"),
+        port=int(os.environ.get("DB_PORT", "5432")),
+        dbname=os.environ.get("DB_NAME", "app"),
+        user=os.environ.get("DB_USER", "app"),
+        password=os.environ.get("DB_PASSWORD", ""),
+        sslmode=os.environ.get("DB_SSLMODE", "prefer"),
+        connect_timeout=3,
+    )
+
+
+def ensure_schema() -> None:
+    with connect() as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS visits (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())")
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "switchyard-app"
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        log.info("%s %s", self.address_string(), format % args)
+
+    def reply(self, status: HTTPStatus, body: dict) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        path = urlparse(self.path).path
+        if path == "/healthz":
+            self.healthz()
+        elif path == "/version":
+            self.reply(HTTPStatus.OK, {"version": os.environ.get("APP_VERSION", "unknown")})
+        elif path == "/visits":
+            self.visits(record=False)
+        else:
+            self.reply(HTTPStatus.NOT_FOUND, {"error": f"no route {path}"})
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        if urlparse(self.path).path == "/visits":
+            self.visits(record=True)
+        else:
+            self.reply(HTTPStatus.NOT_FOUND, {"error": f"no route {self.path}"})
+
+    def healthz(self) -> None:
+        try:
+            with connect() as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error as error:
+            # The reason, never the connection string (it may carry the password).
+            self.reply(HTTPStatus.SERVICE_UNAVAILABLE, {"status": "unhealthy", "database": type(error).__name__})
+            return
+        self.reply(HTTPStatus.OK, {"status": "ok"})
+
+    def visits(self, record: bool) -> None:
+        # hold_ms keeps the transaction open that long: a slow request, for drain and load tests.
+        query = parse_qs(urlparse(self.path).query)
+        try:
+            hold_ms = min(int(query.get("hold_ms", ["0"])[0]), MAX_HOLD_MS)
+        except ValueError:
+            self.reply(HTTPStatus.BAD_REQUEST, {"error": "hold_ms must be a whole number of milliseconds"})
+            return
+        try:
+            with connect() as conn:
+                if hold_ms > 0:
+                    conn.execute("SELECT pg_sleep(%s)", (hold_ms / 1000,))
+                if record:
+                    conn.execute("INSERT INTO visits DEFAULT VALUES")
+                (count,) = conn.execute("SELECT count(*) FROM visits").fetchone()
+        except psycopg.Error as error:
+            self.reply(HTTPStatus.SERVICE_UNAVAILABLE, {"error": type(error).__name__})
+            return
+        self.reply(HTTPStatus.CREATED if record else HTTPStatus.OK, {"visits": count})
+
+
+class Server(ThreadingHTTPServer):
+    # Request threads are joined on close: that is what drains requests in flight.
+    daemon_threads = False
+    block_on_close = True
+
+
+def serve(port: int) -> None:
+    server = Server(("0.0.0.0", port), Handler)  # noqa: S104 - a container listens on all interfaces
+
+    def drain(signum, _frame):
+        log.info("signal %s: no new connections; finishing requests in flight", signum)
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, drain)
+    signal.signal(signal.SIGINT, drain)
+    log.info("listening on %s (version %s)", port, os.environ.get("APP_VERSION", "unknown"))
+    server.serve_forever()
+    server.server_close()  # waits for the request threads
+    log.info("drained; exiting")
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stdout)
+    try:
+        ensure_schema()
+    except psycopg.Error as error:
+        log.error("cannot prepare the database (%s); check DB_HOST, DB_NAME and the credentials", type(error).__name__)
+        return 1
+    serve(int(os.environ.get("PORT", "8080")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
