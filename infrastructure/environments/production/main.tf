@@ -29,3 +29,15 @@ module "stack" {
   deletion_protection      = true
   log_retention_days       = 365
 }
+
+# GitHub Actions' way in: OIDC and a deploy role limited to this stack (modules/deploy_access).
+module "deploy_access" {
+  source               = "../../modules/deploy_access"
+  name                 = "switchyard-production"
+  github_repository    = var.github_repository
+  github_environment   = "production"
+  create_oidc_provider = var.create_oidc_provider
+  state_bucket         = var.state_bucket
+  state_key            = "switchyard/production/terraform.tfstate"
+  ecr_repository_arn   = var.ecr_repository_arn
+}

@@ -12,3 +12,8 @@ output "posture" {
   description = "Protections this environment runs with."
   value       = module.stack.posture
 }
+
+output "deploy_role_arn" {
+  description = "Set as the AWS_DEPLOY_ROLE_ARN variable of the GitHub environment."
+  value       = module.deploy_access.role_arn
+}

@@ -29,3 +29,27 @@ module "stack" {
   deletion_protection      = true
   log_retention_days       = 365
 }
+
+# GitHub Actions' way in: OIDC and a deploy role limited to this stack (modules/deploy_access).
+module "deploy_access" {
+  source               = "../../modules/deploy_access"
+  name                 = "switchyard-staging"
+  github_repository    = var.github_repository
+  github_environment   = "staging"
+  create_oidc_provider = var.create_oidc_provider
+  state_bucket         = var.state_bucket
+  state_key            = "switchyard/staging/terraform.tfstate"
+  ecr_repository_arn   = aws_ecr_repository.app.arn
+}
+
+# The one image repository: built once on develop, deployed by digest to staging, then production.
+resource "aws_ecr_repository" "app" {
+  name                 = "switchyard/app"
+  image_tag_mutability = "IMMUTABLE"
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+  encryption_configuration {
+    encryption_type = "KMS"
+  }
+}

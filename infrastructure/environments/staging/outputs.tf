@@ -12,3 +12,13 @@ output "posture" {
   description = "Protections this environment runs with."
   value       = module.stack.posture
 }
+
+output "deploy_role_arn" {
+  description = "Set as the AWS_DEPLOY_ROLE_ARN variable of the GitHub environment."
+  value       = module.deploy_access.role_arn
+}
+
+output "ecr_repository_url" {
+  description = "Set as the ECR_REPOSITORY_URL variable of the GitHub environments."
+  value       = aws_ecr_repository.app.repository_url
+}

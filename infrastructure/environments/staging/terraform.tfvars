@@ -8,3 +8,7 @@ runner_cidrs = ["192.0.2.0/24"]
 # First image, before any release (a public placeholder is fine).
 bootstrap_image  = "public.ecr.aws/nginx/nginx:1.27-alpine"
 alarm_topic_arns = []
+# The GitHub repository whose deploy workflows may assume the deploy role (OIDC).
+github_repository = "REPLACE-owner/switchyard"
+# Same bucket as backend.hcl.
+state_bucket = "REPLACE-with-your-terraform-state-bucket"

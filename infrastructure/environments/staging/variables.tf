@@ -34,3 +34,19 @@ variable "alarm_topic_arns" {
   type        = list(string)
   default     = []
 }
+
+variable "github_repository" {
+  description = "owner/name of the GitHub repository whose deploy workflows may assume the deploy role."
+  type        = string
+}
+
+variable "create_oidc_provider" {
+  description = "Create GitHub's OIDC provider (once per AWS account; false in the second environment of a shared account)."
+  type        = bool
+  default     = true
+}
+
+variable "state_bucket" {
+  description = "S3 bucket of the Terraform state (the same as in backend.hcl)."
+  type        = string
+}

@@ -12,6 +12,8 @@ variables {
   certificate_arn    = "arn:aws:acm:eu-west-1:111111111111:certificate/test"
   runner_cidrs       = ["192.0.2.0/24"]
   bootstrap_image    = "public.ecr.aws/nginx/nginx:1.27-alpine"
+  github_repository  = "acme/switchyard"
+  state_bucket       = "acme-terraform-state"
 }
 
 run "database_is_private_encrypted_and_protected" {

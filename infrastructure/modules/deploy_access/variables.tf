@@ -1,0 +1,45 @@
+variable "name" {
+  description = "Stack name prefix (service-environment), e.g. \"switchyard-production\": every resource the role may change carries it."
+  type        = string
+}
+
+variable "github_repository" {
+  description = "owner/name of the GitHub repository whose workflows may assume the role."
+  type        = string
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be owner/name, e.g. acme/switchyard."
+  }
+}
+
+variable "github_environment" {
+  description = "GitHub environment whose jobs may assume the role (production needs approval there)."
+  type        = string
+}
+
+variable "create_oidc_provider" {
+  description = "Create GitHub's OIDC provider in this account; false when another stack already did (one per account)."
+  type        = bool
+  default     = true
+}
+
+variable "state_bucket" {
+  description = "S3 bucket of the Terraform state."
+  type        = string
+}
+
+variable "state_key" {
+  description = "Key of this environment's state in the bucket."
+  type        = string
+}
+
+variable "ecr_repository_arn" {
+  description = "ECR repository the pipeline pushes images to."
+  type        = string
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
