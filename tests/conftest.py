@@ -158,8 +158,11 @@ def run_playbook(sandbox_endpoint):
 
 
 @pytest.fixture(scope="session")
-def provisioned(run_playbook, sandbox_endpoint):
-    """The sandbox stack, provisioned once from nothing for the whole session."""
+def provisioned(run_playbook, sandbox_endpoint, aws):
+    """The sandbox stack, provisioned once from nothing for the whole session.
+
+    "initial" is how the new stack looked before any test deployed to it.
+    """
     shutil.rmtree(SANDBOX_ROOT / "terraform.tfstate.d" / TF_WORKSPACE, ignore_errors=True)
     started = time.monotonic()
     run = run_playbook("provision.yml")

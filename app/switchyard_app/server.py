@@ -108,6 +108,8 @@ class Server(ThreadingHTTPServer):
     # Request threads are joined on close: that is what drains requests in flight.
     daemon_threads = False
     block_on_close = True
+    # The default backlog of 5 refuses connections (and fails health checks) under modest load.
+    request_queue_size = 128
 
 
 def serve(port: int) -> None:

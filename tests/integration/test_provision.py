@@ -17,14 +17,10 @@ def forward_target(listener: dict) -> str:
 
 
 def test_provision_creates_the_whole_stack(provisioned, aws):
-    stack = provisioned["stack"]
+    stack, initial = provisioned["stack"], provisioned["initial"]
     elbv2 = aws("elbv2")
-    listeners = {
-        listener["ListenerArn"]: listener
-        for listener in elbv2.describe_listeners(LoadBalancerArn=stack["load_balancer_arn"])["Listeners"]
-    }
-    production = listeners[stack["production_listener_arn"]]
-    test = listeners[stack["test_listener_arn"]]
+    production = {"DefaultActions": initial["actions"][stack["production_listener_arn"]]}
+    test = {"DefaultActions": initial["actions"][stack["test_listener_arn"]]}
     assert forward_target(production) == stack["target_group_arns"]["blue"], (
         "a new stack must send production traffic to blue"
     )
@@ -38,8 +34,7 @@ def test_provision_creates_the_whole_stack(provisioned, aws):
     services = aws("ecs").describe_services(
         cluster=stack["cluster_name"], services=list(stack["service_names"].values())
     )["services"]
-    desired = {service["serviceName"]: service["desiredCount"] for service in services}
-    assert desired == {stack["service_names"]["blue"]: 2, stack["service_names"]["green"]: 0}
+    assert initial["desired"] == {stack["service_names"]["blue"]: 2, stack["service_names"]["green"]: 0}
     assert all(
         service["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED" for service in services
     ), "tasks must run in private subnets without public addresses"
@@ -79,6 +74,13 @@ def test_terraform_never_undoes_a_release(provisioned, aws, terraform_env):
             DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group_arn}],
         )
 
+    before = {
+        listener["ListenerArn"]: listener["DefaultActions"]
+        for listener in elbv2.describe_listeners(LoadBalancerArn=stack["load_balancer_arn"])["Listeners"]
+    }
+    green_desired = ecs.describe_services(cluster=stack["cluster_name"], services=[stack["service_names"]["green"]])[
+        "services"
+    ][0]["desiredCount"]
     point(stack["production_listener_arn"], green)
     point(stack["test_listener_arn"], blue)
     ecs.update_service(cluster=stack["cluster_name"], service=stack["service_names"]["green"], desiredCount=3)
@@ -97,6 +99,8 @@ def test_terraform_never_undoes_a_release(provisioned, aws, terraform_env):
             + plan.stderr[-2000:]
         )
     finally:
-        point(stack["production_listener_arn"], blue)
-        point(stack["test_listener_arn"], green)
-        ecs.update_service(cluster=stack["cluster_name"], service=stack["service_names"]["green"], desiredCount=0)
+        for arn, actions in before.items():
+            elbv2.modify_listener(ListenerArn=arn, DefaultActions=actions)
+        ecs.update_service(
+            cluster=stack["cluster_name"], service=stack["service_names"]["green"], desiredCount=green_desired
+        )
