@@ -77,11 +77,14 @@ class Harness:
                     yield service, task["containerDefinitions"][0]["image"]
 
     def addresses(self, service, count: int) -> list[str]:
-        """Stable task addresses inside the service's first subnet."""
+        """Task addresses inside the service's first subnet, new ones for each task definition
+        revision (as ECS starts new tasks for a new revision and stops the old ones)."""
         subnet_id = service["networkConfiguration"]["awsvpcConfiguration"]["subnets"][0]
         cidr = self.ec2.describe_subnets(SubnetIds=[subnet_id])["Subnets"][0]["CidrBlock"]
+        revision = int(service["taskDefinition"].rsplit(":", 1)[1])
+        colour_offset = 0 if service["serviceName"].endswith("blue") else 2000
+        offset = 10 + colour_offset + (revision % 100) * 16
         hosts = ipaddress.ip_network(cidr).hosts()
-        offset = 10 if service["serviceName"].endswith("blue") else 100
         return [str(h) for _, h in zip(range(offset + count), hosts, strict=False)][offset:]
 
     def start_tasks(self, service) -> None:

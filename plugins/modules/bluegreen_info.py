@@ -93,6 +93,12 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.api import (
+    describe_listener,
+    describe_services,
+    describe_task_definition,
+    healthy_target_count,
+)
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import (
     colour_weights,
     live_colour,
@@ -114,31 +120,10 @@ REGISTRABLE = (
 )
 
 
-@AWSRetry.jittered_backoff()
-def listener_actions(elbv2, listener_arn):
-    return elbv2.describe_listeners(ListenerArns=[listener_arn])["Listeners"][0]["DefaultActions"]
-
-
-@AWSRetry.jittered_backoff()
-def describe_services(ecs, cluster, names):
-    return ecs.describe_services(cluster=cluster, services=names)["services"]
-
-
-@AWSRetry.jittered_backoff()
-def describe_task_definition(ecs, arn):
-    return ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
-
-
-@AWSRetry.jittered_backoff()
-def healthy_targets(elbv2, target_group_arn):
-    health = elbv2.describe_target_health(TargetGroupArn=target_group_arn)["TargetHealthDescriptions"]
-    return sum(1 for d in health if d["TargetHealth"]["State"] == "healthy")
-
-
 def read_listener(module, elbv2, option):
     arn = module.params[option]
     try:
-        return listener_actions(elbv2, arn)
+        return describe_listener(elbv2, arn)["DefaultActions"]
     except is_boto3_error_code("ListenerNotFound"):
         module.fail_json(
             msg=f"The listener in {option} ({arn}) does not exist. Run provision.yml for this"
@@ -182,7 +167,7 @@ def main():
                 image=task["containerDefinitions"][0]["image"],
                 desired_count=service["desiredCount"],
                 running_count=service["runningCount"],
-                healthy_targets=healthy_targets(elbv2, params["target_group_arns"][colour]),
+                healthy_targets=healthy_target_count(elbv2, params["target_group_arns"][colour]),
             )
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Could not read the blue/green state")

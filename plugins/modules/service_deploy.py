@@ -69,17 +69,10 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-
-
-@AWSRetry.jittered_backoff()
-def describe_service(ecs, cluster, service):
-    found = ecs.describe_services(cluster=cluster, services=[service])["services"]
-    return found[0] if found and found[0].get("status") == "ACTIVE" else None
-
-
-@AWSRetry.jittered_backoff()
-def update_service(ecs, **kwargs):
-    ecs.update_service(**kwargs)
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.api import (
+    describe_service,
+    update_service,
+)
 
 
 def main():

@@ -91,19 +91,11 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.api import (
+    describe_service,
+    healthy_target_count,
+)
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import readiness_problems
-
-
-@AWSRetry.jittered_backoff()
-def describe_service(ecs, cluster, service):
-    found = ecs.describe_services(cluster=cluster, services=[service])["services"]
-    return found[0] if found else None
-
-
-@AWSRetry.jittered_backoff()
-def healthy_targets(elbv2, target_group_arn):
-    health = elbv2.describe_target_health(TargetGroupArn=target_group_arn)
-    return sum(1 for d in health["TargetHealthDescriptions"] if d["TargetHealth"]["State"] == "healthy")
 
 
 def poll(module, ecs, elbv2):
@@ -114,7 +106,7 @@ def poll(module, ecs, elbv2):
             msg=f"ECS service {params['service']} does not exist in cluster {params['cluster']}."
             " Run provision.yml for this environment first."
         )
-    healthy = healthy_targets(elbv2, params["target_group_arn"])
+    healthy = healthy_target_count(elbv2, params["target_group_arn"])
     return service, healthy, readiness_problems(service, params["task_definition"], healthy)
 
 

@@ -102,39 +102,18 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.api import (
+    describe_listener,
+    describe_rules,
+    healthy_target_count,
+    modify_listener,
+    modify_rule,
+)
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import (
     describe_forwards,
     rewrite_actions,
     validate_weights,
 )
-
-
-@AWSRetry.jittered_backoff()
-def describe_listener(client, listener_arn):
-    return client.describe_listeners(ListenerArns=[listener_arn])["Listeners"][0]
-
-
-@AWSRetry.jittered_backoff()
-def describe_rules(client, listener_arn):
-    paginator = client.get_paginator("describe_rules")
-    return paginator.paginate(ListenerArn=listener_arn).build_full_result()["Rules"]
-
-
-@AWSRetry.jittered_backoff()
-def healthy_target_count(client, target_group_arn):
-    health = client.describe_target_health(TargetGroupArn=target_group_arn)
-    descriptions = health["TargetHealthDescriptions"]
-    return sum(1 for d in descriptions if d["TargetHealth"]["State"] == "healthy")
-
-
-@AWSRetry.jittered_backoff()
-def modify_listener(client, listener_arn, actions):
-    client.modify_listener(ListenerArn=listener_arn, DefaultActions=actions)
-
-
-@AWSRetry.jittered_backoff()
-def modify_rule(client, rule_arn, actions):
-    client.modify_rule(RuleArn=rule_arn, Actions=actions)
 
 
 def snapshot(default_actions, rules, managed):

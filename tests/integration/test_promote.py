@@ -67,16 +67,14 @@ class Sandbox:
         )["events"]
         return [json.loads(e["message"]) for e in sorted(events, key=lambda e: e["timestamp"], reverse=True)]
 
-    def wait_for_healthy(self, colour: str, timeout: float = 20) -> None:
-        """Let the harness register targets for a service scaled up outside a playbook."""
+    def wait_for_no_targets(self, colour: str, timeout: float = 20) -> None:
+        """Let the harness deregister the targets of a service scaled to zero outside a playbook."""
         arn = self.stack["target_group_arns"][colour]
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            health = self.elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
-            if health:
-                return
+        while self.elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]:
+            if time.monotonic() > deadline:
+                pytest.fail(f"the sandbox harness never deregistered the targets of {colour}")
             time.sleep(0.5)
-        pytest.fail(f"{colour} never got healthy targets from the sandbox harness")
 
 
 @pytest.fixture(scope="module")
@@ -192,8 +190,15 @@ def test_check_mode_changes_nothing_and_shows_the_planned_switch(sandbox, promot
 
 
 def test_unhealthy_release_fails_before_the_switch_and_is_scaled_back(sandbox, promote, first_release):
-    before = sandbox.snapshot()
     idle = sandbox.idle()
+    # Start from a cold idle colour. (A warm one still has the previous release's healthy targets
+    # until the harness replaces them; real ECS reports that as an older deployment still active,
+    # which service_ready waits for, but the emulator does not model deployments.)
+    sandbox.ecs.update_service(
+        cluster=sandbox.stack["cluster_name"], service=sandbox.stack["service_names"][idle], desiredCount=0
+    )
+    sandbox.wait_for_no_targets(idle)
+    before = sandbox.snapshot()
     run = promote(f"{REPO_IMAGE}:v4-unhealthy", "-e", "switchyard_health_timeout=6")
     assert run.returncode != 0
     assert "was not ready" in " ".join(run.failure_messages())
