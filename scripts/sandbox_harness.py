@@ -77,15 +77,18 @@ class Harness:
                     yield service, task["containerDefinitions"][0]["image"]
 
     def addresses(self, service, count: int) -> list[str]:
-        """Task addresses inside the service's first subnet, new ones for each task definition
-        revision (as ECS starts new tasks for a new revision and stops the old ones)."""
+        """Task addresses inside the service's first subnet (blue in its lower half, green in the
+        upper), new ones for each task definition revision, as ECS starts new tasks for a new
+        revision and stops the old ones."""
         subnet_id = service["networkConfiguration"]["awsvpcConfiguration"]["subnets"][0]
         cidr = self.ec2.describe_subnets(SubnetIds=[subnet_id])["Subnets"][0]["CidrBlock"]
+        hosts = list(ipaddress.ip_network(cidr).hosts())
+        half = len(hosts) // 2
+        count = min(count, half)
         revision = int(service["taskDefinition"].rsplit(":", 1)[1])
-        colour_offset = 0 if service["serviceName"].endswith("blue") else 2000
-        offset = 10 + colour_offset + (revision % 100) * 16
-        hosts = ipaddress.ip_network(cidr).hosts()
-        return [str(h) for _, h in zip(range(offset + count), hosts, strict=False)][offset:]
+        base = 0 if service["serviceName"].endswith("blue") else half
+        start = base + (revision * 8) % (half - count + 1)
+        return [str(host) for host in hosts[start : start + count]]
 
     def start_tasks(self, service) -> None:
         if service["runningCount"] != service["desiredCount"]:

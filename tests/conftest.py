@@ -170,7 +170,15 @@ def provisioned(run_playbook, sandbox_endpoint, aws):
     assert run.returncode == 0, f"provision.yml failed: {run.failure_messages() or run.stderr}"
     facts = run.task_results("Expose the stack's outputs")[0]["ansible_facts"]
     print(f"\nsandbox provisioned from nothing in {elapsed:.0f} s")
-    return {"run": run, "stack": facts["provision_stack"], "db": facts["provision_database"]}
+    stack = facts["provision_stack"]
+    elbv2, ecs = aws("elbv2"), aws("ecs")
+    listeners = elbv2.describe_listeners(LoadBalancerArn=stack["load_balancer_arn"])["Listeners"]
+    services = ecs.describe_services(cluster=stack["cluster_name"], services=list(stack["service_names"].values()))
+    initial = {
+        "actions": {listener["ListenerArn"]: listener["DefaultActions"] for listener in listeners},
+        "desired": {service["serviceName"]: service["desiredCount"] for service in services["services"]},
+    }
+    return {"run": run, "stack": stack, "db": facts["provision_database"], "initial": initial}
 
 
 @pytest.fixture(scope="session")

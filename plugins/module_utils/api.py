@@ -55,3 +55,26 @@ def describe_task_definition(ecs, arn):
 @AWSRetry.jittered_backoff()
 def update_service(ecs, **kwargs):
     ecs.update_service(**kwargs)
+
+
+@AWSRetry.jittered_backoff()
+def describe_load_balancer(elbv2, name):
+    return elbv2.describe_load_balancers(Names=[name])["LoadBalancers"][0]
+
+
+@AWSRetry.jittered_backoff()
+def describe_listeners(elbv2, load_balancer_arn):
+    return elbv2.describe_listeners(LoadBalancerArn=load_balancer_arn)["Listeners"]
+
+
+@AWSRetry.jittered_backoff()
+def describe_tags(elbv2, arns):
+    return {
+        d["ResourceArn"]: {t["Key"]: t["Value"] for t in d["Tags"]}
+        for d in elbv2.describe_tags(ResourceArns=arns)["TagDescriptions"]
+    }
+
+
+@AWSRetry.jittered_backoff()
+def describe_target_groups(elbv2, names):
+    return elbv2.describe_target_groups(Names=names)["TargetGroups"]

@@ -104,3 +104,19 @@ def test_terraform_never_undoes_a_release(provisioned, aws, terraform_env):
         ecs.update_service(
             cluster=stack["cluster_name"], service=stack["service_names"]["green"], desiredCount=green_desired
         )
+
+
+def test_stack_info_finds_what_terraform_outputs(provisioned, run_playbook, tmp_path):
+    """rollback, status and finalize find the stack in AWS by name, without Terraform."""
+    playbook = tmp_path / "find.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - switchyard.bluegreen.stack_info:\n        name: switchyard-sandbox\n"
+        "      module_defaults: {}\n      environment: {}\n      vars: {}\n"
+        "      register: found\n"
+    )
+    found = run_playbook(str(playbook))
+    assert found.returncode == 0, found.failure_messages() or found.stderr
+    stack = found.task_results("stack_info")[0]["stack"]
+    expected = {key: provisioned["stack"][key] for key in stack}
+    assert stack == expected
