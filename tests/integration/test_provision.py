@@ -110,10 +110,15 @@ def test_stack_info_finds_what_terraform_outputs(provisioned, run_playbook, tmp_
     """rollback, status and finalize find the stack in AWS by name, without Terraform."""
     playbook = tmp_path / "find.yml"
     playbook.write_text(
-        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
-        "    - switchyard.bluegreen.stack_info:\n        name: switchyard-sandbox\n"
-        "      module_defaults: {}\n      environment: {}\n      vars: {}\n"
-        "      register: found\n"
+        "- name: Find the stack\n"
+        "  hosts: localhost\n"
+        "  gather_facts: false\n"
+        "  module_defaults:\n"
+        '    group/switchyard.bluegreen.aws: "{{ switchyard_aws_connection }}"\n'
+        "  tasks:\n"
+        "    - name: stack_info\n"
+        "      switchyard.bluegreen.stack_info:\n"
+        '        name: "{{ switchyard_stack_name }}"\n'
     )
     found = run_playbook(str(playbook))
     assert found.returncode == 0, found.failure_messages() or found.stderr
