@@ -10,6 +10,7 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -150,39 +151,38 @@ def stop(process: subprocess.Popen) -> None:
         Path(process.log_path).unlink(missing_ok=True)
 
 
-HAPROXY_CONFIG = """\
-global
-    stats socket {socket} mode 600 level admin
-    maxconn 4000
+DEV_HAPROXY_CONFIG = REPO / "dev" / "haproxy.cfg"
 
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    # A request that could not reach a server is sent to another one instead of failing.
-    retries 3
-    option redispatch
-    retry-on conn-failure empty-response response-timeout
 
-frontend production
-    bind 127.0.0.1:{front_port}
-    default_backend app
+def native_haproxy_config(socket_path: Path, front_port: int, test_port: int, backends: dict[str, int]) -> str:
+    """dev/haproxy.cfg with loopback addresses instead of the compose network's names.
 
-backend app
-    balance roundrobin
-    option httpchk GET /healthz
-    http-check expect status 200
-    default-server check inter 1s fall 2 rise 1
-{servers}
-"""
+    The tests and benchmarks run the development environment's own configuration, so what they
+    show holds for it. Every substitution must apply, or the file changed and this must follow.
+    """
+    text = DEV_HAPROXY_CONFIG.read_text()
+    substitutions = [
+        ("/var/run/haproxy/admin.sock", str(socket_path), 1),
+        ("bind :8080", f"bind 127.0.0.1:{front_port}", 1),
+        ("bind :8081", f"bind 127.0.0.1:{test_port}", 1),
+        (" resolvers docker\n", "\n", 2),
+        ("resolvers docker\n    nameserver dns 127.0.0.11:53\n", "", 1),
+        *((f"{colour}:8080", f"127.0.0.1:{port}", 2) for colour, port in backends.items()),
+    ]
+    for old, new, count in substitutions:
+        if text.count(old) != count:
+            raise ServiceError(
+                f"{DEV_HAPROXY_CONFIG} no longer has {old!r} {count} time(s): update native_haproxy_config"
+            )
+        text = text.replace(old, new)
+    return text
 
 
 class HAProxy:
     """HAProxy in front of the colours, switched through its runtime API (the admin socket)."""
 
-    def __init__(self, socket_path: Path, front_url: str, colours: list[str]):
-        self.socket_path, self.front_url, self.colours = socket_path, front_url, colours
+    def __init__(self, socket_path: Path, front_url: str, test_url: str, colours: list[str]):
+        self.socket_path, self.front_url, self.test_url, self.colours = socket_path, front_url, test_url, colours
 
     def command(self, line: str) -> str:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
@@ -194,29 +194,29 @@ class HAProxy:
         return b"".join(chunks).decode()
 
     def switch_to(self, colour: str) -> None:
-        """All new requests to colour; the other drains (its requests in flight finish)."""
-        self.command(f"set server app/{colour} state ready")
-        self.command(f"set server app/{colour} weight 100")
+        """All new requests to colour (as the roles do: weights, heaviest first); the others drain."""
+        self.command(f"set weight app/{colour} 100")
         for other in self.colours:
             if other != colour:
-                self.command(f"set server app/{other} state drain")
+                self.command(f"set weight app/{other} 0")
 
 
 @contextlib.contextmanager
 def haproxy(backends: dict[str, int], live: str) -> Iterator[HAProxy]:
-    """HAProxy on a free port with one server per colour, all traffic on `live`."""
+    """HAProxy with dev/haproxy.cfg on free ports, one server per colour, all traffic on `live`."""
     if not shutil.which("haproxy"):
         raise ServiceError("haproxy not found: install Debian's haproxy (.ci/run does).")
     root = Path(tempfile.mkdtemp(prefix="switchyard-haproxy-"))
-    front_port = free_port()
-    servers = "\n".join(f"    server {colour} 127.0.0.1:{port}" for colour, port in backends.items())
+    front_port, test_port = free_port(), free_port()
     config = root / "haproxy.cfg"
-    config.write_text(HAPROXY_CONFIG.format(socket=root / "admin.sock", front_port=front_port, servers=servers))
+    config.write_text(native_haproxy_config(root / "admin.sock", front_port, test_port, backends))
     process = subprocess.Popen(
         ["haproxy", "-db", "-f", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        balancer = HAProxy(root / "admin.sock", f"http://127.0.0.1:{front_port}", list(backends))
+        balancer = HAProxy(
+            root / "admin.sock", f"http://127.0.0.1:{front_port}", f"http://127.0.0.1:{test_port}", list(backends)
+        )
         deadline = time.monotonic() + 10
         while not balancer.socket_path.exists():
             if process.poll() is not None or time.monotonic() > deadline:
@@ -225,8 +225,97 @@ def haproxy(backends: dict[str, int], live: str) -> Iterator[HAProxy]:
                 )
             time.sleep(0.05)
         balancer.switch_to(live)
-        wait_for(f"{balancer.front_url}/version", process)
         yield balancer
     finally:
         stop(process)
         shutil.rmtree(root, ignore_errors=True)
+
+
+# --- The development environment's colours as processes (the tests' stand-in for compose) ------------
+
+
+def _pid_file(state_dir: Path, colour: str) -> Path:
+    return state_dir / f"{colour}.pid"
+
+
+def _running(pid: int) -> bool:
+    """Whether the process still runs; a zombie (exited, not yet reaped by its parent) does not."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def stop_colour(state_dir: Path, colour: str) -> None:
+    """SIGTERM the colour's process (it drains requests in flight) and wait for it to exit."""
+    pid_file = _pid_file(state_dir, colour)
+    if not pid_file.exists():
+        return
+    pid = int(pid_file.read_text())
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 35  # the service drains for up to 30 s
+        while _running(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _running(pid):
+            os.kill(pid, signal.SIGKILL)
+    pid_file.unlink()
+
+
+def run_colour(state_dir: Path, colour: str, image: str, port: int, timeout: float = 30) -> None:
+    """Replace the colour's instance with one that runs `image`, as `docker compose up --wait` does.
+
+    The process outlives the caller (its own session); its pid is kept in state_dir. It answers
+    /version with the image, as the containers do (APP_VERSION). A faulty build is played by
+    SWITCHYARD_FAULTY_IMAGE=<image>: only that image gets APP_FAULT_PERCENT.
+    """
+    stop_colour(state_dir, colour)
+    env = {**os.environ, "PORT": str(port), "APP_VERSION": image}
+    if env.pop("SWITCHYARD_FAULTY_IMAGE", None) != image:
+        env.pop("APP_FAULT_PERCENT", None)
+    log = (state_dir / f"{colour}.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "switchyard_app.server"],
+        cwd=APP_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    _pid_file(state_dir, colour).write_text(str(process.pid))
+    process.log_path = state_dir / f"{colour}.log"  # named in wait_for's error
+    wait_for(f"http://127.0.0.1:{port}/healthz", process, timeout)
+
+
+def main(argv: list[str]) -> int:
+    """run-colour <colour>: the native run command of the development stack (see tests)."""
+    if len(argv) != 2 or argv[0] != "run-colour":
+        print(
+            "usage: local_services.py run-colour <colour>  (env: <COLOUR>_IMAGE, SWITCHYARD_LOCAL_DIR,", file=sys.stderr
+        )
+        print("       SWITCHYARD_<COLOUR>_PORT, DB_*)", file=sys.stderr)
+        return 2
+    colour = argv[1]
+    missing = [
+        name
+        for name in (f"{colour.upper()}_IMAGE", "SWITCHYARD_LOCAL_DIR", f"SWITCHYARD_{colour.upper()}_PORT")
+        if not os.environ.get(name)
+    ]
+    if missing:
+        print(f"run-colour {colour}: set {', '.join(missing)}", file=sys.stderr)
+        return 2
+    try:
+        run_colour(
+            Path(os.environ["SWITCHYARD_LOCAL_DIR"]),
+            colour,
+            os.environ[f"{colour.upper()}_IMAGE"],
+            int(os.environ[f"SWITCHYARD_{colour.upper()}_PORT"]),
+        )
+    except ServiceError as e:
+        print(f"run-colour {colour}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -54,6 +54,7 @@ def run(seconds: float = 30, concurrency: int = 20) -> dict:
         try:
             ports = {"blue": int(blue_url.rsplit(":", 1)[1]), "green": int(green_url.rsplit(":", 1)[1])}
             with haproxy(ports, live="blue") as balancer:
+                time_to_take_effect(balancer.front_url, "v1", time.monotonic())  # HAProxy answers with blue
                 # A fixed number of requests at a fixed rate: `hey -z` would cut the last ones off.
                 per_client_qps = 10
                 total = int(seconds * concurrency * per_client_qps)

@@ -126,20 +126,18 @@ class PlaybookRun:
         ]
 
 
-@pytest.fixture(scope="session")
-def run_playbook(sandbox_endpoint):
-    """Run a playbook against the sandbox inventory with the test emulator and workspace."""
+def playbook_runner(extra_env: dict[str, str], default_inventory: str):
+    """A function that runs one of our playbooks and reads its result through the JSON callback."""
     env = {
         **os.environ,
-        "AWS_ENDPOINT_URL": sandbox_endpoint,
-        "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE,
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
         "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
         "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        **extra_env,
     }
 
-    def run(playbook: str, *args: str, inventory: str = "sandbox") -> PlaybookRun:
+    def run(playbook: str, *args: str, inventory: str = default_inventory) -> PlaybookRun:
         command = [
             str(Path(sys.executable).parent / "ansible-playbook"),
             str(REPO / "playbooks" / playbook),
@@ -155,6 +153,12 @@ def run_playbook(sandbox_endpoint):
         return PlaybookRun(done.returncode, report, done.stderr)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def run_playbook(sandbox_endpoint):
+    """Run a playbook against the sandbox inventory with the test emulator and workspace."""
+    return playbook_runner({"AWS_ENDPOINT_URL": sandbox_endpoint, "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE}, "sandbox")
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,8 @@ On SIGTERM it stops accepting connections, lets every request in flight finish, 
 a blue/green switch drains the old colour, and requests must not be cut off on the way.
 
 Configuration (environment): PORT (8080), APP_VERSION, DB_HOST, DB_PORT (5432), DB_NAME,
-DB_USER, DB_PASSWORD, DB_SSLMODE (prefer).
+DB_USER, DB_PASSWORD, DB_SSLMODE (prefer), and APP_FAULT_PERCENT (0): the share of /visits
+requests answered 500 on purpose, to rehearse an automatic rollback in development.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import signal
 import sys
 import threading
@@ -84,6 +86,9 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(HTTPStatus.OK, {"status": "ok"})
 
     def visits(self, record: bool) -> None:
+        if random.uniform(0, 100) < float(os.environ.get("APP_FAULT_PERCENT", "0")):  # noqa: S311 - not crypto
+            self.reply(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "fault injected (APP_FAULT_PERCENT)"})
+            return
         # hold_ms keeps the transaction open that long: a slow request, for drain and load tests.
         query = parse_qs(urlparse(self.path).query)
         try:

@@ -72,6 +72,13 @@ def test_visits_are_written_to_and_read_from_postgres(start_service):
     assert call(f"{base}/visits") == (200, {"visits": before["visits"] + 1})
 
 
+def test_fault_knob_answers_visits_with_500_and_keeps_healthz_up(start_service):
+    base, _ = start_service(APP_FAULT_PERCENT="100")
+    status, body = call(f"{base}/visits")
+    assert status == 500 and "APP_FAULT_PERCENT" in body["error"]
+    assert call(f"{base}/healthz")[0] == 200  # a faulty release passes the health gate; the watch catches it
+
+
 def test_bad_hold_is_refused(start_service):
     base, _ = start_service()
     status, body = call(f"{base}/visits?hold_ms=soon")

@@ -24,6 +24,19 @@ def bake_verdict(requests, errors, threshold_percent, min_requests):
     return "breached" if rate > threshold_percent else "healthy"
 
 
+def bake(measure, bake_seconds, poll_seconds, sleep):
+    """Measure until the window is bake_seconds long; stop early once the verdict is breached.
+
+    measure() returns a dict with at least "verdict" and "window_seconds"; sleep is time.sleep
+    (passed in so that the loop is tested without waiting).
+    """
+    result = measure()
+    while result["verdict"] != "breached" and result["window_seconds"] < bake_seconds:
+        sleep(min(poll_seconds, bake_seconds - result["window_seconds"]))
+        result = measure()
+    return result
+
+
 def readiness_problems(service, expected_task_definition, healthy_targets):
     """Why an ECS service is not ready yet, as sentences; empty when it is.
 

@@ -99,6 +99,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import (
+    bake,
     bake_verdict,
     error_rate,
 )
@@ -155,10 +156,7 @@ def main():
     client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
     params = module.params
     try:
-        result = measure(client, params)
-        while result["verdict"] != "breached" and result["window_seconds"] < params["bake_seconds"]:
-            time.sleep(min(params["poll_seconds"], params["bake_seconds"] - result["window_seconds"]))
-            result = measure(client, params)
+        result = bake(lambda: measure(client, params), params["bake_seconds"], params["poll_seconds"], time.sleep)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=f"Could not read the ALB metrics of {params['target_group_arn_suffix']}")
     module.exit_json(changed=False, **result)

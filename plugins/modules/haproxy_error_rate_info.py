@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# Copyright: switchyard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: haproxy_error_rate_info
+short_description: Measure a colour's 5xx rate from HAProxy's statistics
+version_added: 0.2.0
+description:
+  - The local traffic layer's counterpart of M(switchyard.bluegreen.error_rate_info). Reads the
+    response counters of one server in the production backend when it starts and again at every
+    poll, and judges the difference (responses and 5xx responses since the start) against a
+    threshold that needs a minimum number of requests.
+  - With I(bake_seconds) it keeps measuring until the window is that long, and returns early
+    when the verdict is C(breached).
+  - Read-only; never reports a change.
+author:
+  - switchyard contributors (@switchyard)
+options:
+  socket:
+    description: Path of HAProxy's admin socket.
+    type: path
+    required: true
+  backend:
+    description: The production backend.
+    type: str
+    default: app
+  server:
+    description: The colour's server in that backend.
+    type: str
+    required: true
+  threshold_percent:
+    description: 5xx share above which the verdict is C(breached).
+    type: float
+    default: 1.0
+  min_requests:
+    description: Fewer requests than this give the verdict C(insufficient_data).
+    type: int
+    default: 100
+  bake_seconds:
+    description: Keep measuring until the window is this long (0 measures the counters twice, at once).
+    type: float
+    default: 0
+  poll_seconds:
+    description: Seconds between measurements while baking.
+    type: float
+    default: 15
+"""
+
+EXAMPLES = r"""
+- name: Bake green for a minute
+  switchyard.bluegreen.haproxy_error_rate_info:
+    socket: "{{ playbook_dir }}/../.dev/haproxy/admin.sock"
+    server: green
+    bake_seconds: 60
+  register: rate
+"""
+
+RETURN = r"""
+requests:
+  description: Responses the server gave in the window.
+  returned: always
+  type: int
+  sample: 1200
+errors:
+  description: Its 5xx responses in the window.
+  returned: always
+  type: int
+  sample: 3
+rate_percent:
+  description: errors / requests in percent; null when there were no requests.
+  returned: always
+  type: float
+  sample: 0.25
+verdict:
+  description: C(breached), C(healthy) or C(insufficient_data).
+  returned: always
+  type: str
+  sample: healthy
+window_seconds:
+  description: Length of the measured window.
+  returned: always
+  type: float
+  sample: 60.0
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.haproxy import (
+    RuntimeApiError,
+    colour_servers,
+    parse_stat,
+    runtime_command,
+)
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import (
+    bake,
+    bake_verdict,
+    error_rate,
+)
+
+
+def counters(params):
+    rows = parse_stat(runtime_command(params["socket"], "show stat"))
+    return colour_servers(rows, params["backend"], [params["server"]])[params["server"]]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            socket=dict(type="path", required=True),
+            backend=dict(type="str", default="app"),
+            server=dict(type="str", required=True),
+            threshold_percent=dict(type="float", default=1.0),
+            min_requests=dict(type="int", default=100),
+            bake_seconds=dict(type="float", default=0),
+            poll_seconds=dict(type="float", default=15),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    started = time.time()
+
+    def measure():
+        now = counters(params)
+        requests = now["requests"] - start["requests"]
+        errors = now["errors"] - start["errors"]
+        rate = error_rate(requests, errors)
+        return dict(
+            requests=requests,
+            errors=errors,
+            rate_percent=None if rate is None else round(rate, 3),
+            verdict=bake_verdict(requests, errors, params["threshold_percent"], params["min_requests"]),
+            window_seconds=round(time.time() - started, 1),
+        )
+
+    try:
+        # Counters are totals since HAProxy started: the window is what they gained since now.
+        start = counters(params)
+        result = bake(measure, params["bake_seconds"], params["poll_seconds"], time.sleep)
+    except RuntimeApiError as e:
+        module.fail_json(msg=f"Could not read the 5xx rate of {params['server']}: {e}")
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+#!/usr/bin/python
+# Copyright: switchyard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: haproxy_info
+short_description: Read the live state of a blue/green service from HAProxy's runtime API
+version_added: 0.2.0
+description:
+  - The local traffic layer's counterpart of M(switchyard.bluegreen.bluegreen_info). Reads
+    C(show stat) from HAProxy's admin socket and says which colour is live: the only colour
+    whose server in the production backend takes traffic (weight above 0, neither in
+    maintenance nor draining).
+  - Each colour is a server of its name in the production backend and in the test backend.
+  - Read-only; never reports a change.
+author:
+  - switchyard contributors (@switchyard)
+options:
+  socket:
+    description: Path of HAProxy's admin socket (C(stats socket ... level admin)).
+    type: path
+    required: true
+  production_backend:
+    description: Backend behind the production frontend.
+    type: str
+    default: app
+  test_backend:
+    description: Backend behind the test frontend, which serves the idle colour.
+    type: str
+    default: app_test
+  colours:
+    description: The colours, each the name of a server in both backends.
+    type: list
+    elements: str
+    default: [blue, green]
+"""
+
+EXAMPLES = r"""
+- name: What is live?
+  switchyard.bluegreen.haproxy_info:
+    socket: "{{ playbook_dir }}/../.dev/haproxy/admin.sock"
+  register: state
+"""
+
+RETURN = r"""
+live_colour:
+  description: The colour that receives all production traffic; null while traffic is split.
+  returned: always
+  type: str
+  sample: blue
+idle_colour:
+  description: The other colour; null while traffic is split.
+  returned: always
+  type: str
+  sample: green
+production_weights:
+  description: Weight that takes traffic per colour in the production backend (0 in maintenance or draining).
+  returned: always
+  type: dict
+  sample: {"blue": 100, "green": 0}
+test_weights:
+  description: Weight that takes traffic per colour in the test backend.
+  returned: always
+  type: dict
+  sample: {"blue": 0, "green": 1}
+colours:
+  description: >-
+    Per colour, its server's status in both backends, whether its health checks pass in both,
+    and its production counters (responses and 5xx responses since HAProxy started).
+  returned: always
+  type: dict
+  sample:
+    blue: {"status": "UP", "test_status": "MAINT", "healthy": true, "weight": 100, "requests": 1200, "errors": 0}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.haproxy import (
+    RuntimeApiError,
+    colour_servers,
+    parse_stat,
+    runtime_command,
+)
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import live_colour
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            socket=dict(type="path", required=True),
+            production_backend=dict(type="str", default="app"),
+            test_backend=dict(type="str", default="app_test"),
+            colours=dict(type="list", elements="str", default=["blue", "green"]),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        rows = parse_stat(runtime_command(params["socket"], "show stat"))
+        production = colour_servers(rows, params["production_backend"], params["colours"])
+        test = colour_servers(rows, params["test_backend"], params["colours"])
+    except RuntimeApiError as e:
+        module.fail_json(msg=f"{e} Nothing was changed.")
+
+    weights = {colour: server["serving_weight"] for colour, server in production.items()}
+    live = live_colour(weights)
+    colours = {
+        colour: dict(
+            status=server["status"],
+            test_status=test[colour]["status"],
+            healthy=server["healthy"] and test[colour]["healthy"],
+            weight=server["weight"],
+            requests=server["requests"],
+            errors=server["errors"],
+        )
+        for colour, server in production.items()
+    }
+    module.exit_json(
+        changed=False,
+        live_colour=live,
+        idle_colour=None if live is None else next(c for c in colours if c != live),
+        production_weights=weights,
+        test_weights={colour: server["serving_weight"] for colour, server in test.items()},
+        colours=colours,
+    )
+
+
+if __name__ == "__main__":
+    main()
