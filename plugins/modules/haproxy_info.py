@@ -8,8 +8,8 @@ short_description: Read the live state of a blue/green service from HAProxy's ru
 version_added: 0.2.0
 description:
   - The local traffic layer's counterpart of M(switchyard.bluegreen.bluegreen_info). Reads
-    C(show stat) from HAProxy's admin socket and says which colour is live: the only colour
-    whose server in the production backend takes traffic (weight above 0, neither in
+    C(show stat) from HAProxy's admin socket and says which colour is live, that is the only
+    colour whose server in the production backend takes traffic (weight above 0, neither in
     maintenance nor draining).
   - Each colour is a server of its name in the production backend and in the test backend.
   - Read-only; never reports a change.
