@@ -2,6 +2,7 @@
 
 import pytest
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import (
+    bake,
     bake_verdict,
     error_rate,
     readiness_problems,
@@ -57,3 +58,23 @@ def test_ready_service_has_no_problems():
 def test_readiness_names_what_is_missing(svc, expected_td, healthy, problem):
     problems = readiness_problems(svc, expected_td, healthy)
     assert any(problem in p for p in problems), problems
+
+
+def test_bake_measures_until_the_window_is_long_enough():
+    windows = iter([0.0, 4.0, 8.0, 10.0])
+    slept = []
+    result = bake(lambda: {"verdict": "healthy", "window_seconds": next(windows)}, 10, 4, slept.append)
+    assert result["window_seconds"] == 10.0
+    assert slept == [4, 4, 2]  # the last sleep only fills the window
+
+
+def test_bake_stops_at_the_first_breach():
+    verdicts = iter(["insufficient_data", "breached", "healthy"])
+    result = bake(lambda: {"verdict": next(verdicts), "window_seconds": 1.0}, 60, 1, lambda _: None)
+    assert result["verdict"] == "breached"
+
+
+def test_bake_of_zero_seconds_measures_once():
+    calls = []
+    bake(lambda: calls.append(1) or {"verdict": "healthy", "window_seconds": 0.0}, 0, 15, lambda _: None)
+    assert calls == [1]
