@@ -7,7 +7,9 @@ engine): Debian's PostgreSQL and HAProxy, and the service run as `python -m swit
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
+import json
 import os
 import shutil
 import signal
@@ -262,7 +264,9 @@ def stop_colour(state_dir: Path, colour: str) -> None:
     pid_file.unlink()
 
 
-def run_colour(state_dir: Path, colour: str, image: str, port: int, timeout: float = 30) -> None:
+def run_colour(
+    state_dir: Path, colour: str, image: str, port: int, *, extra_env: dict[str, str] | None = None, timeout: float = 30
+) -> None:
     """Replace the colour's instance with one that runs `image`, as `docker compose up --wait` does.
 
     The process outlives the caller (its own session); its pid is kept in state_dir. It answers
@@ -270,7 +274,7 @@ def run_colour(state_dir: Path, colour: str, image: str, port: int, timeout: flo
     SWITCHYARD_FAULTY_IMAGE=<image>: only that image gets APP_FAULT_PERCENT.
     """
     stop_colour(state_dir, colour)
-    env = {**os.environ, "PORT": str(port), "APP_VERSION": image}
+    env = {**os.environ, **(extra_env or {}), "PORT": str(port), "APP_VERSION": image}
     if env.pop("SWITCHYARD_FAULTY_IMAGE", None) != image:
         env.pop("APP_FAULT_PERCENT", None)
     log = (state_dir / f"{colour}.log").open("ab")
@@ -285,6 +289,93 @@ def run_colour(state_dir: Path, colour: str, image: str, port: int, timeout: flo
     _pid_file(state_dir, colour).write_text(str(process.pid))
     process.log_path = state_dir / f"{colour}.log"  # named in wait_for's error
     wait_for(f"http://127.0.0.1:{port}/healthz", process, timeout)
+
+
+@dataclasses.dataclass
+class Development:
+    """The development environment run natively, and how to run our playbooks against it."""
+
+    balancer: HAProxy
+    state_dir: Path
+    env: dict[str, str]  # DB_*, and what run-colour needs
+    stack: dict  # switchyard_local_stack for -e
+
+    def playbook(self, playbook: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
+        """ansible-playbook <playbook> -i inventories/development with this stack; output captured."""
+        bindir = Path(sys.executable).parent
+        command = [
+            str(bindir / "ansible-playbook"),
+            str(REPO / "playbooks" / playbook),
+            "-i",
+            str(REPO / "inventories" / "development"),
+            "-e",
+            json.dumps({"switchyard_local_stack": self.stack}),
+            *args,
+        ]
+        env = {
+            **os.environ,
+            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+            "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+            **self.env,
+            **extra_env,
+        }
+        return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+
+    def weight(self, colour: str) -> int:
+        """The colour's production weight as HAProxy holds it ("get weight" answers "0 (initial 100)")."""
+        return int(self.balancer.command(f"get weight app/{colour}").split()[0])
+
+    def run_colour(self, colour: str, image: str) -> None:
+        port = int(self.env[f"SWITCHYARD_{colour.upper()}_PORT"])
+        run_colour(self.state_dir, colour, image, port, extra_env=self.env)
+
+
+@contextlib.contextmanager
+def development(live_image: str) -> Iterator[Development]:
+    """PostgreSQL, HAProxy with dev/haproxy.cfg, and blue running live_image and serving; green not running."""
+    state_dir = Path(tempfile.mkdtemp(prefix="switchyard-dev-"))
+    ports = {"blue": free_port(), "green": free_port()}
+    with postgres() as db, haproxy(ports, live="blue") as balancer:
+        env = {
+            **db,
+            "SWITCHYARD_LOCAL_DIR": str(state_dir),
+            **{f"SWITCHYARD_{colour.upper()}_PORT": str(port) for colour, port in ports.items()},
+        }
+        stack = {
+            "socket": str(balancer.socket_path),
+            "production_backend": "app",
+            "test_backend": "app_test",
+            "production_url": balancer.front_url,
+            "test_url": balancer.test_url,
+            "run_command": [sys.executable, str(Path(__file__).resolve()), "run-colour"],
+            "project_dir": str(REPO),
+            "record_file": str(state_dir / "deployments.jsonl"),
+        }
+        environment = Development(balancer, state_dir, env, stack)
+        try:
+            environment.run_colour("blue", live_image)
+            wait_until_serving(balancer.front_url, live_image)  # HAProxy's checks see blue come up
+            yield environment
+        finally:
+            for colour in ports:
+                stop_colour(state_dir, colour)
+            shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def served_version(url: str) -> str:
+    with urllib.request.urlopen(f"{url}/version", timeout=5) as response:
+        return json.load(response)["version"]
+
+
+def wait_until_serving(url: str, version: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(OSError):
+            if served_version(url) == version:
+                return
+        if time.monotonic() > deadline:
+            raise ServiceError(f"{url} does not serve {version} after {timeout} s")
+        time.sleep(0.2)
 
 
 def main(argv: list[str]) -> int:

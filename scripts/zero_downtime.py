@@ -1,11 +1,13 @@
-"""Zero downtime, shown: constant load through HAProxy while a promote and a rollback switch colours.
+"""Zero downtime, shown: constant load through HAProxy while promote.yml and rollback.yml switch colours.
 
-    .venv/bin/python scripts/zero_downtime.py [--seconds 30] [--concurrency 20]
+    .venv/bin/python scripts/zero_downtime.py [--concurrency 20]
 
-Runs PostgreSQL, the service as blue (v1) and green (v2) and HAProxy natively, drives `hey`
-against the production frontend (GET /visits, a database read), switches blue -> green at a
-third of the run and back at two thirds through HAProxy's runtime API, and prints the requests
-sent, the failed ones (the goal is zero) and how long each switch took to take effect.
+Runs the development environment natively (PostgreSQL, HAProxy with dev/haproxy.cfg, blue on v1;
+see scripts/local_services.py), drives `hey` against the production frontend (GET /visits, a
+database read), runs `playbooks/promote.yml -i inventories/development` to v2 and then
+`playbooks/rollback.yml` in the middle of it, and prints the requests sent, the failed ones (the
+goal is zero), how long each playbook took and how long each switch took to take effect (from
+HAProxy's weights changing to every response coming from the new colour).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -22,7 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.local_services import ServiceError, haproxy, postgres, start_service, stop  # noqa: E402
+from scripts.local_services import Development, ServiceError, development  # noqa: E402
+
+IMAGE = "switchyard/app"
 
 
 def time_to_take_effect(front_url: str, version: str, started: float, consecutive: int = 20) -> float:
@@ -36,6 +41,23 @@ def time_to_take_effect(front_url: str, version: str, started: float, consecutiv
     return time.monotonic() - started
 
 
+class SwitchWatch(threading.Thread):
+    """Notes when HAProxy starts sending `colour` traffic, then how long until it has all of it."""
+
+    def __init__(self, dev: Development, colour: str, version: str):
+        super().__init__(daemon=True)
+        self.dev, self.colour, self.version = dev, colour, version
+        self.took: float | None = None
+
+    def run(self) -> None:
+        deadline = time.monotonic() + 120
+        while self.dev.weight(self.colour) == 0:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
+        self.took = time_to_take_effect(self.dev.balancer.front_url, self.version, time.monotonic())
+
+
 def parse_hey(output: str) -> dict:
     statuses = {int(code): int(count) for code, count in re.findall(r"\[(\d{3})\]\s+(\d+) responses", output)}
     errors_part = output.split("Error distribution:", 1)[1] if "Error distribution:" in output else ""
@@ -45,70 +67,68 @@ def parse_hey(output: str) -> dict:
     return {"sent": sent, "failed": failed, "statuses": statuses, "connection_errors": errors}
 
 
-def run(seconds: float = 30, concurrency: int = 20) -> dict:
+def run(concurrency: int = 20) -> dict:
     if not shutil.which("hey"):
         raise ServiceError("hey not found: install Debian's hey (.ci/run does).")
-    with postgres() as db:
-        blue_url, blue = start_service(db, "v1")
-        green_url, green = start_service(db, "v2")
-        try:
-            ports = {"blue": int(blue_url.rsplit(":", 1)[1]), "green": int(green_url.rsplit(":", 1)[1])}
-            with haproxy(ports, live="blue") as balancer:
-                time_to_take_effect(balancer.front_url, "v1", time.monotonic())  # HAProxy answers with blue
-                # A fixed number of requests at a fixed rate: `hey -z` would cut the last ones off.
-                per_client_qps = 10
-                total = int(seconds * concurrency * per_client_qps)
-                load = subprocess.Popen(
-                    [
-                        "hey",
-                        "-n",
-                        str(total),
-                        "-c",
-                        str(concurrency),
-                        "-q",
-                        str(per_client_qps),
-                        f"{balancer.front_url}/visits",
-                    ],
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                )
-                switches = {}
-
-                def switch(name: str, colour: str, version: str, at: float) -> None:
-                    time.sleep(at)
-                    started = time.monotonic()
-                    balancer.switch_to(colour)
-                    switches[name] = time_to_take_effect(balancer.front_url, version, started)
-
-                promote = threading.Thread(target=switch, args=("promote", "green", "v2", seconds / 3))
-                promote.start()
-                promote.join()
-                rollback = threading.Thread(
-                    target=switch, args=("rollback", "blue", "v1", seconds / 3 - switches["promote"])
-                )
-                rollback.start()
-                rollback.join()
-                output, _ = load.communicate(timeout=seconds + 60)
-        finally:
-            stop(blue)
-            stop(green)
-    return {**parse_hey(output), "switch_seconds": switches, "seconds": seconds, "concurrency": concurrency}
+    steps = [
+        ("promote", "promote.yml", ["-e", f"image={IMAGE}:v2", "-e", "switchyard_bake_seconds=3"], "green", "v2"),
+        ("rollback", "rollback.yml", [], "blue", "v1"),
+    ]
+    with development(f"{IMAGE}:v1") as dev:
+        # Requests at a fixed rate until SIGINT, on which hey lets requests in flight finish and
+        # reports (`hey -z` would cut the last ones off).
+        per_client_qps = 10
+        load_started = time.monotonic()
+        load = subprocess.Popen(
+            [
+                "hey",
+                "-n",
+                "100000000",
+                "-c",
+                str(concurrency),
+                "-q",
+                str(per_client_qps),
+                f"{dev.balancer.front_url}/visits",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        time.sleep(1)  # the load is flowing before anything moves
+        switches = {}
+        for name, playbook, args, colour, version in steps:
+            watch = SwitchWatch(dev, colour, f"{IMAGE}:{version}")
+            watch.start()
+            started = time.monotonic()
+            done = dev.playbook(playbook, *args)
+            took = time.monotonic() - started
+            watch.join(timeout=35)
+            if done.returncode != 0:
+                load.kill()
+                raise ServiceError(f"{playbook} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+            switches[name] = {"playbook_seconds": took, "effect_seconds": watch.took}
+        time.sleep(1)  # and keeps flowing after the rollback
+        load.send_signal(signal.SIGINT)
+        output, _ = load.communicate(timeout=60)
+        seconds = time.monotonic() - load_started
+    return {**parse_hey(output), "switches": switches, "seconds": seconds, "concurrency": concurrency}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--concurrency", type=int, default=20)
     args = parser.parse_args()
-    result = run(args.seconds, args.concurrency)
+    result = run(args.concurrency)
     print(
-        f"load: {args.concurrency} clients x 10 requests/s for about {args.seconds:.0f} s through HAProxy (GET /visits)"
+        f"load: {args.concurrency} clients x 10 requests/s for {result['seconds']:.0f} s through HAProxy (GET /visits)"
     )
     print(f"requests sent:   {result['sent']}")
     print(f"failed requests: {result['failed']} (5xx and connection errors; statuses {result['statuses']})")
-    for name, took in result["switch_seconds"].items():
-        print(f"{name}: all traffic on the new colour {took * 1000:.0f} ms after the switch")
+    for name, figures in result["switches"].items():
+        print(
+            f"{name}: playbook {figures['playbook_seconds']:.1f} s; all traffic on the new colour"
+            f" {figures['effect_seconds'] * 1000:.0f} ms after HAProxy's weights changed"
+        )
     return 0 if result["failed"] == 0 else 1
 
 

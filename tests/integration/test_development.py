@@ -9,9 +9,6 @@ process that `scripts/local_services.py run-colour` replaces as `docker compose 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -20,28 +17,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from scripts.local_services import free_port, haproxy, postgres, stop_colour
-from tests.conftest import REPO, playbook_runner
+from scripts.local_services import development, served_version, stop_colour
+from tests.conftest import playbook_runner
 
 IMAGE = "switchyard/app"
-
-
-def version(url: str) -> str:
-    with urllib.request.urlopen(f"{url}/version", timeout=5) as response:
-        return json.load(response)["version"]
-
-
-def wait_until_serving(url: str, image: str, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if version(url) == image:
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{url} does not serve {image} after {timeout} s")
-        time.sleep(0.2)
 
 
 class Load:
@@ -75,68 +54,35 @@ class Load:
 
 
 @pytest.fixture(scope="module")
-def dev(tmp_path_factory):
+def dev():
     """The development environment, natively: blue runs v1 and is live, green is not running yet."""
-    state = tmp_path_factory.mktemp("dev")
-    ports = {"blue": free_port(), "green": free_port()}
-    with postgres() as db, haproxy(ports, live="blue") as balancer:
-        env = {
-            **db,
-            "SWITCHYARD_LOCAL_DIR": str(state),
-            **{f"SWITCHYARD_{colour.upper()}_PORT": str(port) for colour, port in ports.items()},
-        }
-        stack = {
-            "socket": str(balancer.socket_path),
-            "production_backend": "app",
-            "test_backend": "app_test",
-            "production_url": balancer.front_url,
-            "test_url": balancer.test_url,
-            "run_command": [sys.executable, str(REPO / "scripts" / "local_services.py"), "run-colour"],
-            "project_dir": str(REPO),
-            "record_file": str(state / "deployments.jsonl"),
-        }
-        run = playbook_runner(env, "development")
+    with development(f"{IMAGE}:v1") as environment:
+        run = playbook_runner(environment.env, "development")
+        overrides = ["-e", json.dumps({"switchyard_local_stack": environment.stack}), "-e", "switchyard_bake_seconds=3"]
 
         def play(playbook: str, *args: str, **extra_env: str):
-            overrides = ["-e", json.dumps({"switchyard_local_stack": stack}), "-e", "switchyard_bake_seconds=3"]
             if extra_env:
-                return playbook_runner({**env, **extra_env}, "development")(playbook, *overrides, *args)
+                return playbook_runner({**environment.env, **extra_env}, "development")(playbook, *overrides, *args)
             return run(playbook, *overrides, *args)
 
-        def weights() -> dict[str, int]:
-            """Production weights as HAProxy holds them ("get weight" answers "0 (initial 100)")."""
-            return {colour: int(balancer.command(f"get weight app/{colour}").split()[0]) for colour in ports}
-
-        environment = SimpleNamespace(play=play, balancer=balancer, weights=weights, state=state, stack=stack)
-        started = run_colour_via_runner(env, "blue", f"{IMAGE}:v1")
-        assert started.returncode == 0, started.stderr
-        wait_until_serving(balancer.front_url, f"{IMAGE}:v1")  # HAProxy's checks see blue come up
-        try:
-            yield environment
-        finally:
-            for colour in ports:
-                stop_colour(state, colour)
-
-
-def run_colour_via_runner(env: dict[str, str], colour: str, image: str):
-    return subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "local_services.py"), "run-colour", colour],
-        env={**os.environ, **env, f"{colour.upper()}_IMAGE": image},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+        yield SimpleNamespace(
+            play=play,
+            balancer=environment.balancer,
+            weights=lambda: {colour: environment.weight(colour) for colour in ("blue", "green")},
+            state=environment.state_dir,
+            stack=environment.stack,
+        )
 
 
 def test_promote_switches_haproxy_to_the_new_colour_without_failed_requests(dev):
-    assert version(dev.balancer.front_url) == f"{IMAGE}:v1"
+    assert served_version(dev.balancer.front_url) == f"{IMAGE}:v1"
     with Load(dev.balancer.front_url) as load:
         run = dev.play("promote.yml", "-e", f"image={IMAGE}:v2")
     assert run.returncode == 0, run.failure_messages() or run.stderr
-    assert version(dev.balancer.front_url) == f"{IMAGE}:v2"
+    assert served_version(dev.balancer.front_url) == f"{IMAGE}:v2"
     assert dev.weights() == {"blue": 0, "green": 100}
     # The test frontend now serves the old colour, warm for an instant rollback.
-    assert version(dev.balancer.test_url) == f"{IMAGE}:v1"
+    assert served_version(dev.balancer.test_url) == f"{IMAGE}:v1"
     assert load.sent > 50 and load.failed == 0, load.failures[:5]
     record = json.loads((dev.state / "deployments.jsonl").read_text().splitlines()[-1])
     assert record["outcome"] == "succeeded" and record["to_colour"] == "green"
@@ -154,7 +100,7 @@ def test_check_mode_moves_no_traffic(dev):
     run = dev.play("promote.yml", "-e", f"image={IMAGE}:v9", "--check")
     assert run.returncode == 0, run.failure_messages() or run.stderr
     assert dev.weights() == {"blue": 0, "green": 100}
-    assert version(dev.balancer.test_url) == f"{IMAGE}:v1", "check mode must not replace the idle colour"
+    assert served_version(dev.balancer.test_url) == f"{IMAGE}:v1", "check mode must not replace the idle colour"
 
 
 def test_a_release_that_answers_5xx_is_rolled_back_automatically(dev):
@@ -166,9 +112,9 @@ def test_a_release_that_answers_5xx_is_rolled_back_automatically(dev):
     message = " ".join(run.failure_messages())
     assert "rolled back automatically" in message and "threshold" in message
     assert dev.weights() == {"blue": 0, "green": 100}, "all traffic back on green"
-    assert version(dev.balancer.front_url) == f"{IMAGE}:v2"
+    assert served_version(dev.balancer.front_url) == f"{IMAGE}:v2"
     # The idle colour is put back as it was: its previous image runs again.
-    assert version(dev.balancer.test_url) == f"{IMAGE}:v1"
+    assert served_version(dev.balancer.test_url) == f"{IMAGE}:v1"
     record = json.loads((dev.state / "deployments.jsonl").read_text().splitlines()[-1])
     assert record["outcome"] == "rolled_back" and record["error_rates"][-1]["verdict"] == "breached"
 
@@ -178,7 +124,7 @@ def test_rollback_returns_traffic_to_the_warm_colour_and_status_reads_it_from_ha
         run = dev.play("rollback.yml")
     assert run.returncode == 0, run.failure_messages() or run.stderr
     assert dev.weights() == {"blue": 100, "green": 0}
-    assert version(dev.balancer.front_url) == f"{IMAGE}:v1"
+    assert served_version(dev.balancer.front_url) == f"{IMAGE}:v1"
     assert load.failed == 0, load.failures[:5]
     record = json.loads((dev.state / "deployments.jsonl").read_text().splitlines()[-1])
     assert record["kind"] == "rollback" and record["rollback_kind"] == "warm"
