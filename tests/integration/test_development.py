@@ -155,3 +155,13 @@ def test_a_development_environment_that_is_not_running_is_named(dev, tmp_path):
     )
     assert run.returncode != 0
     assert "docker compose up -d --build" in " ".join(run.failure_messages())
+
+
+@pytest.mark.parametrize(
+    ("playbook", "says"),
+    [("provision.yml", "docker compose up -d --build"), ("finalize.yml", "there is nothing to scale down")],
+)
+def test_playbooks_that_mean_nothing_locally_say_so(playbook, says):
+    run = playbook_runner({}, "development")(playbook)
+    assert run.returncode != 0
+    assert says in " ".join(run.failure_messages())
