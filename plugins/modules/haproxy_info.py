@@ -12,6 +12,9 @@ description:
     colour whose server in the production backend takes traffic (weight above 0, neither in
     maintenance nor draining).
   - Each colour is a server of its name in the production backend and in the test backend.
+  - With I(production_url) and I(test_url) it also asks which image each colour runs, the
+    C(version) field of the JSON its I(version_path) answers - the live colour through the
+    production frontend, the idle colour through the test frontend when that serves it alone.
   - Read-only; never reports a change.
 author:
   - switchyard contributors (@switchyard)
@@ -33,12 +36,24 @@ options:
     type: list
     elements: str
     default: [blue, green]
+  production_url:
+    description: Base URL of the production frontend; without it no image is read.
+    type: str
+  test_url:
+    description: Base URL of the test frontend.
+    type: str
+  version_path:
+    description: Path where the service answers with JSON whose C(version) field is its image.
+    type: str
+    default: /version
 """
 
 EXAMPLES = r"""
 - name: What is live?
   switchyard.bluegreen.haproxy_info:
     socket: "{{ playbook_dir }}/../.dev/haproxy/admin.sock"
+    production_url: http://127.0.0.1:8080
+    test_url: http://127.0.0.1:8081
   register: state
 """
 
@@ -66,14 +81,19 @@ test_weights:
 colours:
   description: >-
     Per colour, its server's status in both backends, whether its health checks pass in both,
-    and its production counters (responses and 5xx responses since HAProxy started).
+    its production counters (responses and 5xx responses since HAProxy started), and the image it
+    runs (empty when it was not asked or did not answer).
   returned: always
   type: dict
   sample:
-    blue: {"status": "UP", "test_status": "MAINT", "healthy": true, "weight": 100, "requests": 1200, "errors": 0}
+    blue: {"status": "UP", "test_status": "UP", "healthy": true, "weight": 100, "requests": 1200, "errors": 0,
+           "image": "switchyard/app:v1"}
 """
 
+import json
+
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.haproxy import (
     RuntimeApiError,
     colour_servers,
@@ -83,6 +103,25 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.haproxy impor
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import live_colour
 
 
+def served_version(url):
+    """The version a frontend's service answers with; '' when it does not answer."""
+    try:
+        return json.loads(open_url(url, timeout=5).read()).get("version", "")
+    except Exception:  # noqa: BLE001 - a colour that does not answer runs no known image
+        return ""
+
+
+def images(params, live, idle, test_weights):
+    """Which image each colour runs, asked through the frontend that serves it alone."""
+    found = {}
+    if live is None or not params["production_url"]:
+        return found
+    found[live] = served_version(params["production_url"] + params["version_path"])
+    if params["test_url"] and [colour for colour, weight in test_weights.items() if weight > 0] == [idle]:
+        found[idle] = served_version(params["test_url"] + params["version_path"])
+    return found
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -90,6 +129,9 @@ def main():
             production_backend=dict(type="str", default="app"),
             test_backend=dict(type="str", default="app_test"),
             colours=dict(type="list", elements="str", default=["blue", "green"]),
+            production_url=dict(type="str"),
+            test_url=dict(type="str"),
+            version_path=dict(type="str", default="/version"),
         ),
         supports_check_mode=True,
     )
@@ -102,7 +144,10 @@ def main():
         module.fail_json(msg=f"{e} Nothing was changed.")
 
     weights = {colour: server["serving_weight"] for colour, server in production.items()}
+    test_weights = {colour: server["serving_weight"] for colour, server in test.items()}
     live = live_colour(weights)
+    idle = None if live is None else next(c for c in params["colours"] if c != live)
+    image_of = images(params, live, idle, test_weights)
     colours = {
         colour: dict(
             status=server["status"],
@@ -111,15 +156,16 @@ def main():
             weight=server["weight"],
             requests=server["requests"],
             errors=server["errors"],
+            image=image_of.get(colour, ""),
         )
         for colour, server in production.items()
     }
     module.exit_json(
         changed=False,
         live_colour=live,
-        idle_colour=None if live is None else next(c for c in colours if c != live),
+        idle_colour=idle,
         production_weights=weights,
-        test_weights={colour: server["serving_weight"] for colour, server in test.items()},
+        test_weights=test_weights,
         colours=colours,
     )
 
