@@ -1,6 +1,6 @@
 """Zero downtime, shown: constant load through HAProxy while promote.yml and rollback.yml switch colours.
 
-    .venv/bin/python scripts/zero_downtime.py [--concurrency 20]
+    .venv/bin/python scripts/zero_downtime.py [--concurrency 10]
 
 Runs the development environment natively (PostgreSQL, HAProxy with dev/haproxy.cfg, blue on v1;
 see scripts/local_services.py), drives `hey` against the production frontend (GET /visits, a
@@ -67,7 +67,7 @@ def parse_hey(output: str) -> dict:
     return {"sent": sent, "failed": failed, "statuses": statuses, "connection_errors": errors}
 
 
-def run(concurrency: int = 20) -> dict:
+def run(concurrency: int = 10) -> dict:
     if not shutil.which("hey"):
         raise ServiceError("hey not found: install Debian's hey (.ci/run does).")
     steps = [
@@ -116,7 +116,7 @@ def run(concurrency: int = 20) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=10)
     args = parser.parse_args()
     result = run(args.concurrency)
     print(
