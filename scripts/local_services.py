@@ -23,6 +23,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+# The collection's own runtime API client (pure Python: importable without Ansible).
+from plugins.module_utils.haproxy import runtime_command  # noqa: E402
+
 APP_DIR = REPO / "app"
 
 
@@ -187,13 +191,7 @@ class HAProxy:
         self.socket_path, self.front_url, self.test_url, self.colours = socket_path, front_url, test_url, colours
 
     def command(self, line: str) -> str:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.connect(str(self.socket_path))
-            sock.sendall(line.encode() + b"\n")
-            chunks = []
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        return b"".join(chunks).decode()
+        return runtime_command(str(self.socket_path), line)
 
     def switch_to(self, colour: str) -> None:
         """All new requests to colour (as the roles do: weights, heaviest first); the others drain."""

@@ -24,6 +24,18 @@ def bake_verdict(requests, errors, threshold_percent, min_requests):
     return "breached" if rate > threshold_percent else "healthy"
 
 
+def rate_report(requests, errors, threshold_percent, min_requests, window_seconds):
+    """What the error-rate modules return for one measured window."""
+    rate = error_rate(requests, errors)
+    return dict(
+        requests=requests,
+        errors=errors,
+        rate_percent=None if rate is None else round(rate, 3),
+        verdict=bake_verdict(requests, errors, threshold_percent, min_requests),
+        window_seconds=round(window_seconds, 1),
+    )
+
+
 def bake(measure, bake_seconds, poll_seconds, sleep):
     """Measure until the window is bake_seconds long; stop early once the verdict is breached.
 

@@ -100,8 +100,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import (
     bake,
-    bake_verdict,
-    error_rate,
+    rate_report,
 )
 
 
@@ -132,14 +131,7 @@ def measure(client, params):
     end = max(datetime.fromtimestamp(now, tz=timezone.utc), start + timedelta(seconds=60))
     requests = metric_sum(client, "RequestCount", dimensions, start, end)
     errors = metric_sum(client, "HTTPCode_Target_5XX_Count", dimensions, start, end)
-    rate = error_rate(requests, errors)
-    return dict(
-        requests=requests,
-        errors=errors,
-        rate_percent=None if rate is None else round(rate, 3),
-        verdict=bake_verdict(requests, errors, params["threshold_percent"], params["min_requests"]),
-        window_seconds=round(now - params["since"], 1),
-    )
+    return rate_report(requests, errors, params["threshold_percent"], params["min_requests"], now - params["since"])
 
 
 def main():

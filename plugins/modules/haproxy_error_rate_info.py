@@ -95,8 +95,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.haproxy impor
 )
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import (
     bake,
-    bake_verdict,
-    error_rate,
+    rate_report,
 )
 
 
@@ -123,15 +122,12 @@ def main():
 
     def measure():
         now = counters(params)
-        requests = now["requests"] - start["requests"]
-        errors = now["errors"] - start["errors"]
-        rate = error_rate(requests, errors)
-        return dict(
-            requests=requests,
-            errors=errors,
-            rate_percent=None if rate is None else round(rate, 3),
-            verdict=bake_verdict(requests, errors, params["threshold_percent"], params["min_requests"]),
-            window_seconds=round(time.time() - started, 1),
+        return rate_report(
+            now["requests"] - start["requests"],
+            now["errors"] - start["errors"],
+            params["threshold_percent"],
+            params["min_requests"],
+            time.time() - started,
         )
 
     try:
