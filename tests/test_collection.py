@@ -44,7 +44,7 @@ def test_collection_builds_without_the_deployment_repository_parts(tmp_path):
     (tarball,) = tmp_path.glob("switchyard-bluegreen-*.tar.gz")
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
-    assert "plugins/modules/traffic_switch.py" in names and "meta/runtime.yml" in names
+    assert "plugins/modules/alb_traffic_switch.py" in names and "meta/runtime.yml" in names
     assert "roles/switch/tasks/main.yml" in names
     leaked = [n for n in names if n.split("/")[0] in {"infrastructure", "tests", "inventories", ".venv", ".ci"}]
     assert leaked == [], f"build_ignore let these into the tarball: {leaked[:5]}"

@@ -7,7 +7,7 @@ module: haproxy_error_rate_info
 short_description: Measure a colour's 5xx rate from HAProxy's statistics
 version_added: 0.2.0
 description:
-  - The local traffic layer's counterpart of M(switchyard.bluegreen.error_rate_info). Reads the
+  - The local traffic layer's counterpart of M(switchyard.bluegreen.alb_error_rate_info). Reads the
     response counters of one server in the production backend when it starts and again at every
     poll, and judges the difference (responses and 5xx responses since the start) against a
     threshold that needs a minimum number of requests.
@@ -17,41 +17,23 @@ description:
 author:
   - switchyard contributors (@switchyard)
 options:
-  socket:
-    description: Path of HAProxy's admin socket.
-    type: path
-    required: true
-  backend:
-    description: The production backend.
-    type: str
-    default: app
-  server:
-    description: The colour's server in that backend.
+  colour:
+    description: The colour to measure, the name of its server in the production backend.
     type: str
     required: true
-  threshold_percent:
-    description: 5xx share above which the verdict is C(breached).
-    type: float
-    default: 1.0
-  min_requests:
-    description: Fewer requests than this give the verdict C(insufficient_data).
-    type: int
-    default: 100
-  bake_seconds:
-    description: Keep measuring until the window is this long (0 measures the counters twice, at once).
-    type: float
-    default: 0
-  poll_seconds:
-    description: Seconds between measurements while baking.
-    type: float
-    default: 15
+    aliases: [server]
+  production_backend:
+    aliases: [backend]  # the rest of its documentation is the fragment's
+extends_documentation_fragment:
+  - switchyard.bluegreen.haproxy
+  - switchyard.bluegreen.error_rate
 """
 
 EXAMPLES = r"""
 - name: Bake green for a minute
   switchyard.bluegreen.haproxy_error_rate_info:
     socket: "{{ playbook_dir }}/../.dev/haproxy/admin.sock"
-    server: green
+    colour: green
     bake_seconds: 60
   register: rate
 """
@@ -101,15 +83,15 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import
 
 def counters(params):
     rows = parse_stat(runtime_command(params["socket"], "show stat"))
-    return colour_servers(rows, params["backend"], [params["server"]])[params["server"]]
+    return colour_servers(rows, params["production_backend"], [params["colour"]])[params["colour"]]
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             socket=dict(type="path", required=True),
-            backend=dict(type="str", default="app"),
-            server=dict(type="str", required=True),
+            production_backend=dict(type="str", default="app", aliases=["backend"]),
+            colour=dict(type="str", required=True, aliases=["server"]),
             threshold_percent=dict(type="float", default=1.0),
             min_requests=dict(type="int", default=100),
             bake_seconds=dict(type="float", default=0),
@@ -135,7 +117,7 @@ def main():
         start = counters(params)
         result = bake(measure, params["bake_seconds"], params["poll_seconds"], time.sleep)
     except RuntimeApiError as e:
-        module.fail_json(msg=f"Could not read the 5xx rate of {params['server']}: {e}")
+        module.fail_json(msg=f"Could not read the 5xx rate of {params['colour']}: {e}")
     module.exit_json(changed=False, **result)
 
 

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
-module: error_rate_info
+module: alb_error_rate_info
 short_description: Measure a target group's 5xx rate from the ALB's CloudWatch metrics
 version_added: 0.1.0
 description:
@@ -28,23 +28,8 @@ options:
     description: Start of the window, in seconds since the epoch (for example the switch time).
     type: float
     required: true
-  threshold_percent:
-    description: 5xx share above which the verdict is C(breached).
-    type: float
-    default: 1.0
-  min_requests:
-    description: Fewer requests than this give the verdict C(insufficient_data).
-    type: int
-    default: 100
-  bake_seconds:
-    description: Keep measuring until the window is this long (0 measures once).
-    type: float
-    default: 0
-  poll_seconds:
-    description: Seconds between measurements while baking.
-    type: float
-    default: 15
 extends_documentation_fragment:
+  - switchyard.bluegreen.error_rate
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -52,7 +37,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: 5xx rate of green since the switch
-  switchyard.bluegreen.error_rate_info:
+  switchyard.bluegreen.alb_error_rate_info:
     load_balancer_arn_suffix: "{{ stack.load_balancer_arn_suffix }}"
     target_group_arn_suffix: "{{ stack.target_group_arn_suffixes.green }}"
     since: "{{ switched_at }}"

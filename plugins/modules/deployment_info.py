@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
-module: stack_info
+module: deployment_info
 short_description: Find a switchyard stack's listeners, target groups and services in AWS by its name
 version_added: 0.1.0
 description:
@@ -26,7 +26,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Find the production stack
-  switchyard.bluegreen.stack_info:
+  switchyard.bluegreen.deployment_info:
     name: switchyard-production
   register: found
 """

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
-module: traffic_switch
+module: alb_traffic_switch
 short_description: Set where an ALB listener forwards a service's traffic
 version_added: 0.1.0
 description:
@@ -55,14 +55,14 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Send all production traffic to green
-  switchyard.bluegreen.traffic_switch:
+  switchyard.bluegreen.alb_traffic_switch:
     listener_arn: "{{ stack.production_listener_arn }}"
     target_groups:
       - arn: "{{ stack.target_group_arns.green }}"
     managed_target_group_arns: "{{ stack.target_group_arns.values() | list }}"
 
 - name: Canary step, 10 percent to green
-  switchyard.bluegreen.traffic_switch:
+  switchyard.bluegreen.alb_traffic_switch:
     listener_arn: "{{ stack.production_listener_arn }}"
     target_groups:
       - arn: "{{ stack.target_group_arns.blue }}"

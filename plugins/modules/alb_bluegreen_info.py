@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
-module: bluegreen_info
+module: alb_bluegreen_info
 short_description: Read the live state of a blue/green service from AWS
 version_added: 0.1.0
 description:
@@ -41,7 +41,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: What is live?
-  switchyard.bluegreen.bluegreen_info:
+  switchyard.bluegreen.alb_bluegreen_info:
     production_listener_arn: "{{ stack.production_listener_arn }}"
     test_listener_arn: "{{ stack.test_listener_arn }}"
     cluster: "{{ stack.cluster_name }}"

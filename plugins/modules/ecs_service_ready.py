@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
-module: service_ready
+module: ecs_service_ready
 short_description: Wait until an ECS service's rollout is complete and its targets are healthy
 version_added: 0.1.0
 description:
@@ -29,14 +29,16 @@ options:
   task_definition:
     description: Task definition ARN the service must run; any when omitted.
     type: str
-  timeout:
+  wait_timeout:
     description: Seconds to wait before failing.
     type: int
     default: 600
-  delay:
+    aliases: [timeout]
+  poll_seconds:
     description: Seconds between polls.
     type: float
     default: 5
+    aliases: [delay]
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -45,12 +47,12 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Wait for green to be ready
-  switchyard.bluegreen.service_ready:
+  switchyard.bluegreen.ecs_service_ready:
     cluster: "{{ stack.cluster_name }}"
     service: "{{ stack.service_names.green }}"
     target_group_arn: "{{ stack.target_group_arns.green }}"
     task_definition: "{{ green_task_definition_arn }}"
-    timeout: 300
+    wait_timeout: 300
 """
 
 RETURN = r"""
@@ -116,8 +118,8 @@ def main():
         service=dict(type="str", required=True),
         target_group_arn=dict(type="str", required=True),
         task_definition=dict(type="str"),
-        timeout=dict(type="int", default=600),
-        delay=dict(type="float", default=5),
+        wait_timeout=dict(type="int", default=600, aliases=["timeout"]),
+        poll_seconds=dict(type="float", default=5, aliases=["delay"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     ecs = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
@@ -126,17 +128,17 @@ def main():
     try:
         service, healthy, problems = poll(module, ecs, elbv2)
         while problems and not module.check_mode:
-            if time.monotonic() - started >= module.params["timeout"]:
+            if time.monotonic() - started >= module.params["wait_timeout"]:
                 module.fail_json(
                     msg=(
                         f"ECS service {module.params['service']} was not ready after"
-                        f" {module.params['timeout']} s: {'; '.join(problems)}. Production traffic"
+                        f" {module.params['wait_timeout']} s: {'; '.join(problems)}. Production traffic"
                         " was not moved. Check the service's events and task logs."
                     ),
                     problems=problems,
                     healthy_targets=healthy,
                 )
-            time.sleep(module.params["delay"])
+            time.sleep(module.params["poll_seconds"])
             service, healthy, problems = poll(module, ecs, elbv2)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=f"Could not read ECS service {module.params['service']}")

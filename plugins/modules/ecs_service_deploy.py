@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
-module: service_deploy
+module: ecs_service_deploy
 short_description: Set an ECS service's task definition and desired count, and nothing else
 version_added: 0.1.0
 description:
@@ -36,14 +36,14 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Run the new revision on green at blue's size
-  switchyard.bluegreen.service_deploy:
+  switchyard.bluegreen.ecs_service_deploy:
     cluster: "{{ stack.cluster_name }}"
     service: "{{ stack.service_names.green }}"
     task_definition: "{{ new_task_definition_arn }}"
     desired_count: 2
 
 - name: Scale the old colour down after its standby
-  switchyard.bluegreen.service_deploy:
+  switchyard.bluegreen.ecs_service_deploy:
     cluster: "{{ stack.cluster_name }}"
     service: "{{ stack.service_names.blue }}"
     desired_count: 0

@@ -3,11 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
-module: haproxy_info
+module: haproxy_bluegreen_info
 short_description: Read the live state of a blue/green service from HAProxy's runtime API
 version_added: 0.2.0
 description:
-  - The local traffic layer's counterpart of M(switchyard.bluegreen.bluegreen_info). Reads
+  - The local traffic layer's counterpart of M(switchyard.bluegreen.alb_bluegreen_info). Reads
     C(show stat) from HAProxy's admin socket and says which colour is live, that is the only
     colour whose server in the production backend takes traffic (weight above 0, neither in
     maintenance nor draining).
@@ -19,14 +19,6 @@ description:
 author:
   - switchyard contributors (@switchyard)
 options:
-  socket:
-    description: Path of HAProxy's admin socket (C(stats socket ... level admin)).
-    type: path
-    required: true
-  production_backend:
-    description: Backend behind the production frontend.
-    type: str
-    default: app
   test_backend:
     description: Backend behind the test frontend, which serves the idle colour.
     type: str
@@ -46,11 +38,13 @@ options:
     description: Path where the service answers with JSON whose C(version) field is its image.
     type: str
     default: /version
+extends_documentation_fragment:
+  - switchyard.bluegreen.haproxy
 """
 
 EXAMPLES = r"""
 - name: What is live?
-  switchyard.bluegreen.haproxy_info:
+  switchyard.bluegreen.haproxy_bluegreen_info:
     socket: "{{ playbook_dir }}/../.dev/haproxy/admin.sock"
     production_url: http://127.0.0.1:8080
     test_url: http://127.0.0.1:8081

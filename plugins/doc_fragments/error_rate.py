@@ -1,0 +1,31 @@
+# Copyright: switchyard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Options of the error-rate modules: the verdict and the bake loop, the same for ALB and HAProxy."""
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  threshold_percent:
+    description:
+      - 5xx share of requests, in percent, above which the verdict is C(breached). The threshold
+        itself is allowed.
+    type: float
+    default: 1.0
+  min_requests:
+    description:
+      - Fewer requests than this in the window give the verdict C(insufficient_data) (a rate of
+        a handful of requests is noise).
+    type: int
+    default: 100
+  bake_seconds:
+    description:
+      - Keep measuring until the window is this long, and return as soon as the verdict is
+        C(breached). C(0) measures once.
+    type: float
+    default: 0
+  poll_seconds:
+    description: Seconds between measurements while baking.
+    type: float
+    default: 15
+"""
