@@ -35,7 +35,7 @@ def runtime_command(socket_path, line, timeout=5.0):
     except OSError as e:
         raise RuntimeApiError(
             f"No HAProxy runtime API at {socket_path} ({e.strerror or e}). Start the development"
-            " environment (docker compose up -d), or point the stack's socket at HAProxy's admin socket."
+            " environment (docker compose up -d), or point the deployment contract's socket at HAProxy's admin socket."
         ) from e
     return b"".join(chunks).decode()
 

@@ -60,17 +60,24 @@ def validate_weights(weights):
     return problems
 
 
-def forward_action(weights):
-    """The action to write: a plain forward for one group, a weighted forward for several."""
-    if len(weights) == 1:
+def stickiness(action):
+    """The forward action's TargetGroupStickinessConfig, or None when it has none."""
+    return (action.get("ForwardConfig") or {}).get("TargetGroupStickinessConfig")
+
+
+def forward_action(weights, stickiness_config=None):
+    """The action to write: a plain forward for one group, a weighted forward for several.
+
+    A stickiness configuration (that of the action being replaced) is kept, which needs the
+    ForwardConfig shape even for one group.
+    """
+    if len(weights) == 1 and stickiness_config is None:
         (arn,) = weights
         return {"Type": "forward", "TargetGroupArn": arn}
-    return {
-        "Type": "forward",
-        "ForwardConfig": {
-            "TargetGroups": [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in sorted(weights.items())]
-        },
-    }
+    config = {"TargetGroups": [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in sorted(weights.items())]}
+    if stickiness_config is not None:
+        config["TargetGroupStickinessConfig"] = dict(stickiness_config)
+    return {"Type": "forward", "ForwardConfig": config}
 
 
 def is_managed(action, managed_arns):
@@ -82,12 +89,13 @@ def is_managed(action, managed_arns):
 def rewrite_actions(actions, desired, managed_arns):
     """Actions with every managed forward replaced by the desired one, and whether any changed.
 
-    Other actions (authenticate, fixed-response, forwards to other services) keep their place.
+    Other actions (authenticate, fixed-response, forwards to other services) keep their place;
+    a rewritten forward keeps its Order and its target group stickiness.
     """
     rewritten, changed = [], False
     for action in actions:
         if is_managed(action, managed_arns) and not same_traffic(forward_weights(action), desired):
-            replacement = forward_action(desired)
+            replacement = forward_action(desired, stickiness(action))
             if "Order" in action:
                 replacement["Order"] = action["Order"]
             rewritten.append(replacement)

@@ -10,6 +10,7 @@ description:
   - Reads the production and test listeners, both ECS services, their task definitions and
     target health, and says which colour is live. The production listener is the only source
     of truth about what is live, so any machine can run this.
+  - Read-only; never reports a change.
 author:
   - switchyard contributors (@switchyard)
 options:
@@ -42,11 +43,11 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: What is live?
   switchyard.bluegreen.alb_bluegreen_info:
-    production_listener_arn: "{{ stack.production_listener_arn }}"
-    test_listener_arn: "{{ stack.test_listener_arn }}"
-    cluster: "{{ stack.cluster_name }}"
-    services: "{{ stack.service_names }}"
-    target_group_arns: "{{ stack.target_group_arns }}"
+    production_listener_arn: "{{ deployment.production_listener_arn }}"
+    test_listener_arn: "{{ deployment.test_listener_arn }}"
+    cluster: "{{ deployment.cluster_name }}"
+    services: "{{ deployment.service_names }}"
+    target_group_arns: "{{ deployment.target_group_arns }}"
   register: state
 """
 
@@ -79,56 +80,94 @@ colours:
     blue: {"service": "app-blue", "task_definition": "arn:...:task-definition/app:3", "image": "repo@sha256:...",
            "desired_count": 2, "running_count": 2, "healthy_targets": 2}
 task_definition:
-  description: The live colour's task definition, as registered (for cloning a new revision).
+  description: >-
+    The live colour's task definition: every field that can be registered again (what
+    M(switchyard.bluegreen.ecs_service_deploy) copies when given an image).
   returned: when a colour is live
   type: dict
   sample: {"family": "app", "containerDefinitions": []}
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import (
+    AnsibleAWSError,
+    is_ansible_aws_error_code,
+)
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.api import (
-    describe_listener,
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
+    client,
     describe_services,
     describe_task_definition,
     healthy_target_count,
+    registrable_fields,
 )
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.task_definition import registrable
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import (
     colour_weights,
     live_colour,
 )
 
-# Fields of a registered task definition that register_task_definition accepts back.
-REGISTRABLE = (
-    "family",
-    "taskRoleArn",
-    "executionRoleArn",
-    "networkMode",
-    "containerDefinitions",
-    "volumes",
-    "placementConstraints",
-    "requiresCompatibilities",
-    "cpu",
-    "memory",
-    "runtimePlatform",
-)
 
-
-def read_listener(module, elbv2, option):
+def listener_weights(module, elbv2, option):
+    """Weight per colour of the listener named by option; a clear refusal when it does not exist."""
     arn = module.params[option]
     try:
-        return describe_listener(elbv2, arn)["DefaultActions"]
-    except is_boto3_error_code("ListenerNotFound"):
+        (listener,) = elb_utils.describe_listeners(elbv2, listener_arns=[arn])
+    except is_ansible_aws_error_code("ListenerNotFound"):
         module.fail_json(
-            msg=f"The listener in {option} ({arn}) does not exist. Run provision.yml for this"
+            msg=f"The listener in {option} ({arn}) does not exist. Run playbooks/provision.yml for this"
             " environment, or check the override. Nothing was changed."
         )
+    return colour_weights(listener["DefaultActions"], module.params["target_group_arns"])
+
+
+def colour_states(module, ecs, elbv2):
+    """({colour: its service's state}, {colour: its task definition})."""
+    params = module.params
+    by_name = {
+        s["serviceName"]: s for s in describe_services(ecs, params["cluster"], list(params["services"].values()))
+    }
+    for colour, name in params["services"].items():
+        if name not in by_name:
+            module.fail_json(
+                msg=f"ECS service {name} ({colour}) does not exist in cluster {params['cluster']}."
+                " Run playbooks/provision.yml for this environment first."
+            )
+    colours, task_definitions = {}, {}
+    for colour, name in params["services"].items():
+        service = by_name[name]
+        task_definitions[colour], _ = describe_task_definition(ecs, service["taskDefinition"])
+        colours[colour] = dict(
+            service=name,
+            task_definition=service["taskDefinition"],
+            image=task_definitions[colour]["containerDefinitions"][0]["image"],
+            desired_count=service["desiredCount"],
+            running_count=service["runningCount"],
+            healthy_targets=healthy_target_count(elbv2, params["target_group_arns"][colour]),
+        )
+    return colours, task_definitions
+
+
+def run(module, elbv2, ecs):
+    missing = set(module.params["services"]) ^ set(module.params["target_group_arns"])
+    if missing:
+        module.fail_json(msg=f"services and target_group_arns must name the same colours; {sorted(missing)} differ.")
+    production = listener_weights(module, elbv2, "production_listener_arn")
+    test = listener_weights(module, elbv2, "test_listener_arn")
+    colours, task_definitions = colour_states(module, ecs, elbv2)
+    live = live_colour(production)
+    idle = None if live is None else next((c for c in colours if c != live), None)
+    result = dict(
+        changed=False,
+        live_colour=live,
+        idle_colour=idle,
+        production_weights=production,
+        test_weights=test,
+        colours=colours,
+    )
+    if live:
+        result["task_definition"] = registrable(task_definitions[live], registrable_fields(ecs))
+    module.exit_json(**result)
 
 
 def main():
@@ -140,51 +179,10 @@ def main():
         target_group_arns=dict(type="dict", required=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    elbv2 = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
-    ecs = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
     try:
-        production = colour_weights(
-            read_listener(module, elbv2, "production_listener_arn"), params["target_group_arns"]
-        )
-        test = colour_weights(read_listener(module, elbv2, "test_listener_arn"), params["target_group_arns"])
-        by_name = {
-            s["serviceName"]: s for s in describe_services(ecs, params["cluster"], list(params["services"].values()))
-        }
-        colours, task_definitions = {}, {}
-        for colour, name in params["services"].items():
-            service = by_name.get(name)
-            if service is None:
-                module.fail_json(
-                    msg=f"ECS service {name} ({colour}) does not exist in cluster {params['cluster']}."
-                    " Run provision.yml for this environment first."
-                )
-            task = describe_task_definition(ecs, service["taskDefinition"])
-            task_definitions[colour] = task
-            colours[colour] = dict(
-                service=name,
-                task_definition=service["taskDefinition"],
-                image=task["containerDefinitions"][0]["image"],
-                desired_count=service["desiredCount"],
-                running_count=service["runningCount"],
-                healthy_targets=healthy_target_count(elbv2, params["target_group_arns"][colour]),
-            )
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Could not read the blue/green state")
-
-    live = live_colour(production)
-    idle = None if live is None else next(c for c in colours if c != live)
-    result = dict(
-        changed=False,
-        live_colour=live,
-        idle_colour=idle,
-        production_weights=production,
-        test_weights=test,
-        colours=colours,
-    )
-    if live:
-        result["task_definition"] = {k: v for k, v in task_definitions[live].items() if k in REGISTRABLE}
-    module.exit_json(**result)
+        run(module, client(module, "elbv2"), client(module, "ecs"))
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

@@ -38,8 +38,8 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: 5xx rate of green since the switch
   switchyard.bluegreen.alb_error_rate_info:
-    load_balancer_arn_suffix: "{{ stack.load_balancer_arn_suffix }}"
-    target_group_arn_suffix: "{{ stack.target_group_arn_suffixes.green }}"
+    load_balancer_arn_suffix: "{{ deployment.load_balancer_arn_suffix }}"
+    target_group_arn_suffix: "{{ deployment.target_group_arn_suffixes.green }}"
     since: "{{ switched_at }}"
     threshold_percent: 1
   register: rate
@@ -76,35 +76,19 @@ window_seconds:
 import time
 from datetime import datetime, timedelta, timezone
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
+    client,
+    metric_sum,
+)
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import (
     bake,
     rate_report,
 )
 
 
-@AWSRetry.jittered_backoff()
-def metric_sum(client, metric, dimensions, start, end):
-    """Sum of one ALB metric over [start, end], whatever the period buckets."""
-    response = client.get_metric_statistics(
-        Namespace="AWS/ApplicationELB",
-        MetricName=metric,
-        Dimensions=dimensions,
-        StartTime=start,
-        EndTime=end,
-        Period=60,
-        Statistics=["Sum"],
-    )
-    return int(sum(point["Sum"] for point in response["Datapoints"]))
-
-
-def measure(client, params):
+def measure(cloudwatch, params):
     """One measurement of the window [since, now]: the values the module returns."""
     dimensions = [
         {"Name": "LoadBalancer", "Value": params["load_balancer_arn_suffix"]},
@@ -114,8 +98,8 @@ def measure(client, params):
     start = datetime.fromtimestamp(params["since"], tz=timezone.utc)
     # CloudWatch wants a window of at least one period; the metrics of the future are empty.
     end = max(datetime.fromtimestamp(now, tz=timezone.utc), start + timedelta(seconds=60))
-    requests = metric_sum(client, "RequestCount", dimensions, start, end)
-    errors = metric_sum(client, "HTTPCode_Target_5XX_Count", dimensions, start, end)
+    requests = metric_sum(cloudwatch, "RequestCount", dimensions, start, end)
+    errors = metric_sum(cloudwatch, "HTTPCode_Target_5XX_Count", dimensions, start, end)
     return rate_report(requests, errors, params["threshold_percent"], params["min_requests"], now - params["since"])
 
 
@@ -130,12 +114,12 @@ def main():
         poll_seconds=dict(type="float", default=15),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
     params = module.params
     try:
-        result = bake(lambda: measure(client, params), params["bake_seconds"], params["poll_seconds"], time.sleep)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Could not read the ALB metrics of {params['target_group_arn_suffix']}")
+        cloudwatch = client(module, "cloudwatch")
+        result = bake(lambda: measure(cloudwatch, params), params["bake_seconds"], params["poll_seconds"], time.sleep)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
     module.exit_json(changed=False, **result)
 
 

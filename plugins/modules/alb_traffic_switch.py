@@ -12,6 +12,8 @@ description:
     left alone.
   - Compares the current and desired split exactly (as shares of traffic), so a re-run reports
     no change. Check mode predicts the result; diff mode shows before and after.
+  - A rewritten forward keeps its order and its target group stickiness
+    (C(TargetGroupStickinessConfig)).
   - Refuses to send traffic to a target group with no healthy targets unless told to.
 author:
   - switchyard contributors (@switchyard)
@@ -56,18 +58,18 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Send all production traffic to green
   switchyard.bluegreen.alb_traffic_switch:
-    listener_arn: "{{ stack.production_listener_arn }}"
+    listener_arn: "{{ deployment.production_listener_arn }}"
     target_groups:
-      - arn: "{{ stack.target_group_arns.green }}"
-    managed_target_group_arns: "{{ stack.target_group_arns.values() | list }}"
+      - arn: "{{ deployment.target_group_arns.green }}"
+    managed_target_group_arns: "{{ deployment.target_group_arns.values() | list }}"
 
 - name: Canary step, 10 percent to green
   switchyard.bluegreen.alb_traffic_switch:
-    listener_arn: "{{ stack.production_listener_arn }}"
+    listener_arn: "{{ deployment.production_listener_arn }}"
     target_groups:
-      - arn: "{{ stack.target_group_arns.blue }}"
+      - arn: "{{ deployment.target_group_arns.blue }}"
         weight: 90
-      - arn: "{{ stack.target_group_arns.green }}"
+      - arn: "{{ deployment.target_group_arns.green }}"
         weight: 10
 """
 
@@ -93,21 +95,23 @@ modified:
   type: list
   elements: str
   sample: ["arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/svc/50dc/f2f7"]
+diff:
+  description: The managed forwards before and after (the values of I(previous) and I(current)).
+  returned: in diff mode
+  type: dict
+  sample: {"before": {"default": {"arn:...:targetgroup/svc-blue/1": 1}, "rules": {}},
+           "after": {"default": {"arn:...:targetgroup/svc-green/2": 1}, "rules": {}}}
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
+from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import (
+    AnsibleAWSError,
+    is_ansible_aws_error_code,
+)
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.api import (
-    describe_listener,
-    describe_rules,
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
+    client,
     healthy_target_count,
-    modify_listener,
-    modify_rule,
 )
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import (
     describe_forwards,
@@ -117,13 +121,16 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic impor
 
 
 def snapshot(default_actions, rules, managed):
-    """Managed forwards as readable weights: what previous/current and the diff show."""
+    """Managed forwards as readable weights: what previous/current and the diff show.
+
+    The listener's default rule is its default action, shown once, under "default".
+    """
     return {
         "default": (describe_forwards(default_actions, managed) or [None])[0],
         "rules": {
             rule["RuleArn"]: describe_forwards(rule["Actions"], managed)[0]
             for rule in rules
-            if describe_forwards(rule["Actions"], managed)
+            if not rule.get("IsDefault") and describe_forwards(rule["Actions"], managed)
         },
     }
 
@@ -143,12 +150,24 @@ def plan_changes(listener, rules, desired, managed):
     return changes
 
 
-def refuse_unhealthy(module, client, desired, current_default):
+def predict(listener, rules, changes):
+    """The listener's default actions and its rules once changes are applied."""
+    default_actions = listener["DefaultActions"]
+    predicted_rules = [dict(rule) for rule in rules]
+    for arn, kind, actions in changes:
+        if kind == "listener":
+            default_actions = actions
+        else:
+            next(rule for rule in predicted_rules if rule["RuleArn"] == arn)["Actions"] = actions
+    return default_actions, predicted_rules
+
+
+def refuse_unhealthy(module, elbv2, desired, current_default):
     """Fail before any change when a group about to receive traffic has no healthy target."""
     for arn, weight in desired.items():
         if weight == 0 or (current_default or {}).get(arn):
             continue  # receives nothing, or already receives traffic: not a new destination
-        if healthy_target_count(client, arn) == 0:
+        if healthy_target_count(elbv2, arn) == 0:
             module.fail_json(
                 msg=(
                     f"Refusing to send traffic to {arn}: it has no healthy targets. Wait for the"
@@ -174,55 +193,48 @@ def desired_split(module):
     return desired, managed
 
 
-def run(module, client):
+def read_listener(module, elbv2, listener_arn):
+    """The listener and its rules; a clear refusal when the listener does not exist."""
+    try:
+        (listener,) = elb_utils.describe_listeners(elbv2, listener_arns=[listener_arn])
+    except is_ansible_aws_error_code("ListenerNotFound"):
+        module.fail_json(
+            msg=(
+                f"Listener {listener_arn} does not exist. Check the ARN (the deployment contract's"
+                " production_listener_arn or test_listener_arn) and the region. Nothing was changed."
+            )
+        )
+    return listener, elb_utils.describe_rules(elbv2, ListenerArn=listener_arn)
+
+
+def run(module, elbv2):
     listener_arn = module.params["listener_arn"]
     desired, managed = desired_split(module)
-
-    try:
-        listener = describe_listener(client, listener_arn)
-        rules = describe_rules(client, listener_arn)
-    except botocore.exceptions.ClientError as e:
-        if e.response["Error"]["Code"] == "ListenerNotFound":
-            module.fail_json(
-                msg=(
-                    f"Listener {listener_arn} does not exist. Check the ARN (provision.yml"
-                    " outputs it as production_listener_arn) and the region. Nothing was changed."
-                )
-            )
-        module.fail_json_aws(e, msg=f"Could not read listener {listener_arn}")
-    except botocore.exceptions.BotoCoreError as e:
-        module.fail_json_aws(e, msg=f"Could not read listener {listener_arn}")
+    listener, rules = read_listener(module, elbv2, listener_arn)
 
     before = snapshot(listener["DefaultActions"], rules, managed)
     changes = plan_changes(listener, rules, desired, managed)
-
     if changes and module.params["require_healthy_targets"]:
-        refuse_unhealthy(module, client, desired, before["default"])
+        refuse_unhealthy(module, elbv2, desired, before["default"])
 
-    if changes and not module.check_mode:
-        try:
-            for arn, kind, actions in changes:
-                (modify_listener if kind == "listener" else modify_rule)(client, arn, actions)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg=f"Could not set the forward actions of {listener_arn}")
+    if not module.check_mode:
+        for arn, kind, actions in changes:
+            if kind == "listener":
+                elb_utils.modify_listener(elbv2, arn, DefaultActions=actions)
+            else:
+                elb_utils.modify_rule(elbv2, arn, Actions=actions)
 
-    predicted_listener = dict(listener)
-    predicted_rules = [dict(r) for r in rules]
-    for arn, kind, actions in changes:
-        if kind == "listener":
-            predicted_listener["DefaultActions"] = actions
-        else:
-            next(r for r in predicted_rules if r["RuleArn"] == arn)["Actions"] = actions
-    after = snapshot(predicted_listener["DefaultActions"], predicted_rules, managed)
-
-    module.exit_json(
+    after = snapshot(*predict(listener, rules, changes), managed)
+    result = dict(
         changed=bool(changes),
         listener_arn=listener_arn,
         previous=before,
         current=after,
         modified=[arn for arn, _, _ in changes],
-        diff={"before": before, "after": after},
     )
+    if module._diff:
+        result["diff"] = {"before": before, "after": after}
+    module.exit_json(**result)
 
 
 def main():
@@ -241,8 +253,10 @@ def main():
         require_healthy_targets=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
-    run(module, client)
+    try:
+        run(module, client(module, "elbv2"))
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

@@ -4,20 +4,29 @@
 
 DOCUMENTATION = r"""
 module: deployment_info
-short_description: Find a switchyard stack's listeners, target groups and services in AWS by its name
+short_description: Read an environment's deployment contract, as Terraform published it in SSM
 version_added: 0.1.0
 description:
-  - Returns what the Terraform root's C(deployment) output holds (listener and target group
-    ARNs, cluster and service names, metric dimensions), read from AWS by the stack's naming
-    convention, so that rollback and status need neither Terraform nor its state backend.
+  - Reads the deployment contract of an environment (listeners, target groups, cluster and
+    services, metric dimensions, record log group...) from the SSM String parameter in which
+    Terraform publishes it as JSON, so that rollback, status and finalize need neither
+    Terraform nor its state backend, and every machine reads the same contract.
+  - Fails, naming the parameter, when it is missing (the environment is not provisioned), does
+    not hold a JSON object, or describes a traffic layer other than C(alb).
   - Read-only; never reports a change.
 author:
   - switchyard contributors (@switchyard)
 options:
-  name:
-    description: Stack name, C(<service>-<environment>) (the C(name) in the Terraform output).
+  parameter:
+    description:
+      - Name of the SSM parameter, for example C(/switchyard/switchyard-production/deployment).
+      - Takes precedence over I(name).
     type: str
-    required: true
+  name:
+    description:
+      - Stack name, C(<service>-<environment>); the parameter is then
+        C(/switchyard/<name>/deployment).
+    type: str
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -25,95 +34,82 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Find the production stack
+- name: Read the production deployment contract
   switchyard.bluegreen.deployment_info:
     name: switchyard-production
-  register: found
+  register: contract
+
+- name: The same, by parameter name
+  switchyard.bluegreen.deployment_info:
+    parameter: /switchyard/switchyard-production/deployment
+  register: contract
 """
 
 RETURN = r"""
-stack:
-  description: The same keys as the Terraform root's C(deployment) output that deployments use.
+parameter:
+  description: The SSM parameter that was read.
+  returned: always
+  type: str
+  sample: /switchyard/switchyard-production/deployment
+deployment:
+  description: The deployment contract, as Terraform's C(deployment) output holds it.
   returned: always
   type: dict
   sample:
+    layer: alb
     name: switchyard-production
     production_listener_arn: arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/switchyard-production/1/2
     target_group_arns: {"blue": "arn:...", "green": "arn:..."}
     cluster_name: switchyard-production
     service_names: {"blue": "switchyard-production-blue", "green": "switchyard-production-green"}
+    deployment_log_group: /switchyard/switchyard-production/deployments
+stack:
+  description: The same as I(deployment), under the name earlier versions returned.
+  returned: always
+  type: dict
+  sample: {"layer": "alb", "name": "switchyard-production"}
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.api import (
-    describe_listeners,
-    describe_load_balancer,
-    describe_tags,
-    describe_target_groups,
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
+    client,
+    get_parameter,
+)
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.contract import (
+    ContractError,
+    parameter_name,
+    parse,
 )
 
-COLOURS = ("blue", "green")
 
-
-def arn_resource(arn):
-    """The resource part of an ARN: 'targetgroup/<name>/<id>' of a target group's ARN."""
-    return arn.split(":", 5)[5]
-
-
-def discover(module, elbv2, name):
+def run(module, ssm):
+    parameter = parameter_name(module.params["parameter"], module.params["name"])
+    value = get_parameter(ssm, parameter)
+    if value is None:
+        module.fail_json(
+            msg=f"No deployment contract: SSM parameter {parameter} does not exist in this account and region."
+            " Provision the environment (playbooks/provision.yml), which publishes it, or check the stack"
+            " name and the region.",
+            parameter=parameter,
+        )
     try:
-        load_balancer = describe_load_balancer(elbv2, name)
-    except is_boto3_error_code("LoadBalancerNotFound"):
-        module.fail_json(
-            msg=f"No load balancer named {name} in this account and region: check the stack name"
-            " (switchyard_stack_name in the inventory) and the region, or provision the environment."
-        )
-    listeners = describe_listeners(elbv2, load_balancer["LoadBalancerArn"])
-    roles = describe_tags(elbv2, [listener["ListenerArn"] for listener in listeners])
-    by_role = {roles.get(listener["ListenerArn"], {}).get("Role"): listener for listener in listeners}
-    missing = [role for role in ("production", "test") if role not in by_role]
-    if missing:
-        module.fail_json(
-            msg=f"Load balancer {name} has no listener tagged Role={missing[0]}; provision the environment."
-        )
-    groups = {
-        group["TargetGroupName"].rsplit("-", 1)[1]: group
-        for group in describe_target_groups(elbv2, [f"{name}-{c}" for c in COLOURS])
-    }
-    return dict(
-        name=name,
-        load_balancer_arn=load_balancer["LoadBalancerArn"],
-        # The CloudWatch dimensions: app/<name>/<id> and targetgroup/<name>/<id>.
-        load_balancer_arn_suffix=arn_resource(load_balancer["LoadBalancerArn"]).removeprefix("loadbalancer/"),
-        load_balancer_dns_name=load_balancer["DNSName"],
-        production_listener_arn=by_role["production"]["ListenerArn"],
-        production_listener_port=by_role["production"]["Port"],
-        test_listener_arn=by_role["test"]["ListenerArn"],
-        test_listener_port=by_role["test"]["Port"],
-        target_group_arns={c: groups[c]["TargetGroupArn"] for c in COLOURS},
-        target_group_arn_suffixes={c: arn_resource(groups[c]["TargetGroupArn"]) for c in COLOURS},
-        cluster_name=name,
-        service_names={c: f"{name}-{c}" for c in COLOURS},
-        task_family=name,
-        deployment_log_group=f"/switchyard/{name}/deployments",
-    )
+        deployment = parse(value, parameter)
+    except ContractError as e:
+        module.fail_json(msg=str(e), parameter=parameter)
+    module.exit_json(changed=False, parameter=parameter, deployment=deployment, stack=deployment)
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=dict(name=dict(type="str", required=True)), supports_check_mode=True)
-    elbv2 = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
+    module = AnsibleAWSModule(
+        argument_spec=dict(parameter=dict(type="str"), name=dict(type="str")),
+        required_one_of=[["parameter", "name"]],
+        supports_check_mode=True,
+    )
     try:
-        stack = discover(module, elbv2, module.params["name"])
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Could not find stack {module.params['name']}")
-    module.exit_json(changed=False, stack=stack)
+        run(module, client(module, "ssm"))
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

@@ -4,22 +4,32 @@
 
 DOCUMENTATION = r"""
 module: deployment_record
-short_description: Append a deployment record to the environment's record log in AWS
+short_description: Append a deployment record to the environment's record log
 version_added: 0.1.0
 description:
   - Writes one JSON record (who, what image, from and to colour, phase timings, outcome,
-    measured error rates, time to restore) as an event of a CloudWatch Logs group, so that any
-    machine can read the history with M(switchyard.bluegreen.deployment_record_info).
-  - Records are append-only; every run that is not in check mode adds one.
+    measured error rates, time to restore) with C(recorded_at) added, so that the history can
+    be read back with M(switchyard.bluegreen.deployment_record_info).
+  - Two sinks, one per kind of environment. I(log_group) appends the record as an event of a
+    CloudWatch Logs group (the AWS environments, readable from any machine); I(path) appends it
+    as one line of a JSON Lines file, creating the file (mode 0644) and its directory (the
+    development environment).
+  - Records never hold secrets. The values of secret-looking keys (C(password), C(token),
+    C(secret), C(api_key)...; not C(..._arn), C(..._name) or C(..._id)) and passwords in URLs
+    are replaced by C(REDACTED) before anything is written.
+  - Records are append-only; every run adds one and reports a change (a record is bookkeeping,
+    so callers usually set C(changed_when) to false). Check mode writes nothing.
 author:
   - switchyard contributors (@switchyard)
 options:
   log_group:
-    description: Log group of the records (the stack output C(deployment_log_group)).
+    description: CloudWatch Logs group of the records (the deployment contract's C(deployment_log_group)).
     type: str
-    required: true
+  path:
+    description: JSON Lines file of the records (the development contract's C(record_file)).
+    type: path
   record:
-    description: The record; stored as JSON with C(recorded_at) added.
+    description: The record; stored as JSON with C(recorded_at) added and secrets redacted.
     type: dict
     required: true
 extends_documentation_fragment:
@@ -29,71 +39,95 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Record the promote
+- name: Record the promote in AWS
   switchyard.bluegreen.deployment_record:
-    log_group: "{{ stack.deployment_log_group }}"
+    log_group: "{{ deployment.deployment_log_group }}"
     record:
       kind: promote
       outcome: succeeded
       image: registry.example.com/app@sha256:0123
+  changed_when: false
+
+- name: Record the promote in the development environment
+  switchyard.bluegreen.deployment_record:
+    path: "{{ deployment.record_file }}"
+    record: "{{ promote_record }}"
+  changed_when: false
 """
 
 RETURN = r"""
 record:
-  description: The record as stored.
+  description: The record as stored (or, in check mode, as it would be).
   returned: always
   type: dict
-  sample: {"kind": "promote", "outcome": "succeeded", "recorded_at": "2026-11-26T08:00:00+00:00"}
+  sample: {"kind": "promote", "outcome": "succeeded", "recorded_at": "2026-11-26T08:00:00.123456+00:00"}
+redacted:
+  description: Where in the record secrets were replaced by C(REDACTED).
+  returned: always
+  type: list
+  elements: str
+  sample: ["failure"]
+diff:
+  description: The line appended to the record log.
+  returned: in diff mode
+  type: dict
+  sample: {"before": "", "after": "{\"kind\": \"promote\"}\n"}
 """
 
-import json
 import time
-from datetime import datetime, timezone
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
+    client,
+    ensure_log_stream,
+    put_log_event,
+)
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.records import (
+    append_line,
+    stamped,
+    to_line,
+)
 
-STREAM = "records"
 
-
-@AWSRetry.jittered_backoff()
-def ensure_stream(client, log_group):
-    try:
-        client.create_log_stream(logGroupName=log_group, logStreamName=STREAM)
-    except is_boto3_error_code("ResourceAlreadyExistsException"):
-        pass
-
-
-@AWSRetry.jittered_backoff()
-def put_record(client, log_group, message):
-    client.put_log_events(
-        logGroupName=log_group,
-        logStreamName=STREAM,
-        logEvents=[{"timestamp": int(time.time() * 1000), "message": message}],
-    )
+def write(module, line):
+    """Append the line to the sink the parameters name."""
+    params = module.params
+    if params["path"]:
+        try:
+            append_line(params["path"], line)
+        except OSError as e:
+            module.fail_json(msg=f"Could not append the deployment record to {params['path']}: {e.strerror or e}.")
+        return
+    logs = client(module, "logs")
+    ensure_log_stream(logs, params["log_group"])
+    put_log_event(logs, params["log_group"], int(time.time() * 1000), line)
 
 
 def main():
     argument_spec = dict(
-        log_group=dict(type="str", required=True),
+        log_group=dict(type="str"),
+        path=dict(type="path"),
         record=dict(type="dict", required=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
-    record = dict(module.params["record"], recorded_at=datetime.now(timezone.utc).isoformat())
-    if not module.check_mode:
-        try:
-            ensure_stream(client, module.params["log_group"])
-            put_record(client, module.params["log_group"], json.dumps(record, sort_keys=True))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg=f"Could not write the deployment record to {module.params['log_group']}")
-    module.exit_json(changed=True, record=record)
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[["log_group", "path"]],
+        required_one_of=[["log_group", "path"]],
+        supports_check_mode=True,
+    )
+    record, redacted = stamped(module.params["record"])
+    line = to_line(record)
+    try:
+        if not module.check_mode:
+            write(module, line)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+    result = dict(changed=True, record=record, redacted=redacted)
+    if module._diff:
+        sink = module.params["path"] or module.params["log_group"]
+        result["diff"] = {"before": "", "after": line + "\n", "before_header": sink, "after_header": sink}
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,20 @@
 
 DOCUMENTATION = r"""
 module: ecs_service_deploy
-short_description: Set an ECS service's task definition and desired count, and nothing else
+short_description: Set the image, task definition and desired count of an ECS service, and nothing else
 version_added: 0.1.0
 description:
-  - Sets the two settings a release owns on an existing ECS service (Terraform owns the rest,
-    see the collection's design). Unlike M(community.aws.ecs_service) it never compares or
-    rewrites load balancers, tags or network settings, so it cannot fight Terraform.
-  - Changes only what differs; check mode predicts, diff mode shows before and after.
+  - Sets what a release owns on an existing ECS service (Terraform owns the rest, see the
+    collection's design). Unlike M(community.aws.ecs_service) it never compares or rewrites
+    load balancers, tags or network settings, so it cannot fight Terraform.
+  - With I(image), the service runs a copy of a task definition revision (I(task_definition),
+    or the one the service runs) in which only the image of the chosen containers differs.
+    Every registrable field of the revision is kept as it is (volumes, placement constraints,
+    runtime platform and CPU architecture, required compatibilities, ephemeral storage, roles,
+    tags...). An existing revision is reused when the service already runs that copy or it is
+    the family's latest revision; otherwise a new revision is registered.
+  - Changes only what differs; check mode predicts (including the ARN a new revision would get),
+    diff mode shows before and after.
 author:
   - switchyard contributors (@switchyard)
 options:
@@ -23,8 +30,21 @@ options:
     type: str
     required: true
   task_definition:
-    description: Task definition ARN to run; unchanged when omitted.
+    description:
+      - Task definition (ARN or C(family:revision)) to run.
+      - With I(image), the revision to copy; the service's current one when omitted.
     type: str
+  image:
+    description:
+      - Image the chosen containers run, by digest where known
+        (C(registry/app@sha256:...)).
+    type: str
+  containers:
+    description:
+      - Names of the containers whose image becomes I(image); the other containers keep theirs.
+      - Defaults to the first container of the task definition (the application).
+    type: list
+    elements: str
   desired_count:
     description: Number of tasks; unchanged when omitted.
     type: int
@@ -35,44 +55,157 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Run the new revision on green at blue's size
+- name: Run the new image on green, as a copy of blue's revision, at blue's size
   switchyard.bluegreen.ecs_service_deploy:
-    cluster: "{{ stack.cluster_name }}"
-    service: "{{ stack.service_names.green }}"
-    task_definition: "{{ new_task_definition_arn }}"
-    desired_count: 2
+    cluster: "{{ deployment.cluster_name }}"
+    service: "{{ deployment.service_names.green }}"
+    task_definition: "{{ state.colours.blue.task_definition }}"
+    image: registry.example.com/app@sha256:0123abcd
+    desired_count: "{{ state.colours.blue.desired_count }}"
+  register: released
+
+- name: Put green back on the revision it ran before
+  switchyard.bluegreen.ecs_service_deploy:
+    cluster: "{{ deployment.cluster_name }}"
+    service: "{{ deployment.service_names.green }}"
+    task_definition: "{{ state.colours.green.task_definition }}"
+    desired_count: 0
 
 - name: Scale the old colour down after its standby
   switchyard.bluegreen.ecs_service_deploy:
-    cluster: "{{ stack.cluster_name }}"
-    service: "{{ stack.service_names.blue }}"
+    cluster: "{{ deployment.cluster_name }}"
+    service: "{{ deployment.service_names.blue }}"
     desired_count: 0
 """
 
 RETURN = r"""
+task_definition_arn:
+  description: The task definition the service runs after the run (in check mode, what it would run).
+  returned: always
+  type: str
+  sample: arn:aws:ecs:us-east-1:123456789012:task-definition/app:4
+registered:
+  description: Whether a new task definition revision was (in check mode, would be) registered.
+  returned: always
+  type: bool
+  sample: true
 previous:
-  description: Task definition and desired count before the run.
+  description: >-
+    Task definition and desired count before the run, and with I(image) the image of each
+    container.
   returned: always
   type: dict
-  sample: {"task_definition": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:3", "desired_count": 0}
+  sample: {"task_definition": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:3", "desired_count": 0,
+           "images": {"app": "registry.example.com/app@sha256:aaaa"}}
 current:
-  description: Task definition and desired count after the run (predicted in check mode).
+  description: The same after the run (predicted in check mode).
   returned: always
   type: dict
-  sample: {"task_definition": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:4", "desired_count": 2}
+  sample: {"task_definition": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:4", "desired_count": 2,
+           "images": {"app": "registry.example.com/app@sha256:0123abcd"}}
+diff:
+  description: The values of I(previous) and I(current).
+  returned: in diff mode
+  type: dict
+  sample: {"before": {"desired_count": 0}, "after": {"desired_count": 2}}
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.api import (
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
+    client,
+    describe_latest_revision,
     describe_service,
+    describe_task_definition,
+    register_task_definition,
+    registrable_fields,
     update_service,
 )
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.task_definition import (
+    ImageChangeError,
+    images,
+    next_revision_arn,
+    registrable,
+    target_containers,
+    with_image,
+)
+
+
+def existing_service(module, ecs):
+    params = module.params
+    service = describe_service(ecs, params["cluster"], params["service"])
+    if service is None:
+        module.fail_json(
+            msg=f"ECS service {params['service']} does not exist in cluster {params['cluster']}."
+            " Run playbooks/provision.yml for this environment first. Nothing was changed."
+        )
+    return service
+
+
+def revision_with_image(module, ecs, running, running_tags):
+    """The revision to run for the image option: (its ARN, its body, whether to register it, tags).
+
+    The body is the source revision (task_definition, or the running one) with only the image
+    of the chosen containers changed. The running revision, or else the family's latest, is
+    reused when it is exactly that body; otherwise the body is to be registered (with the
+    source's tags), and the ARN returned is the one it will get.
+    """
+    params = module.params
+    accepted = registrable_fields(ecs)
+    source, tags = running, running_tags
+    if params["task_definition"] not in (None, running["taskDefinitionArn"]):
+        source, tags = describe_task_definition(ecs, params["task_definition"])
+    body = registrable(source, accepted)
+    try:
+        body = with_image(body, params["image"], target_containers(body, params["containers"]))
+    except ImageChangeError as e:
+        module.fail_json(msg=f"Cannot set the image of {source['taskDefinitionArn']}: {e}. Nothing was changed.")
+
+    if registrable(running, accepted) == body:
+        return running["taskDefinitionArn"], body, False, tags
+    latest = describe_latest_revision(ecs, body["family"])
+    if latest is not None and registrable(latest, accepted) == body:
+        return latest["taskDefinitionArn"], body, False, tags
+    latest = latest or source
+    return next_revision_arn(latest["taskDefinitionArn"], latest["revision"]), body, True, tags
+
+
+def run(module, ecs):
+    params = module.params
+    service = existing_service(module, ecs)
+    before = {"task_definition": service["taskDefinition"], "desired_count": service["desiredCount"]}
+    after = dict(before)
+    body, register, tags = None, False, None
+    if params["image"] is not None:
+        running, running_tags = describe_task_definition(ecs, service["taskDefinition"])
+        after["task_definition"], body, register, tags = revision_with_image(module, ecs, running, running_tags)
+        before["images"], after["images"] = images(running), images(body)
+    elif params["task_definition"] is not None:
+        after["task_definition"] = params["task_definition"]
+    if params["desired_count"] is not None:
+        after["desired_count"] = params["desired_count"]
+
+    if not module.check_mode:
+        if register:
+            after["task_definition"] = register_task_definition(ecs, body, tags)["taskDefinitionArn"]
+        update = {}
+        if after["task_definition"] != before["task_definition"]:
+            update["taskDefinition"] = after["task_definition"]
+        if after["desired_count"] != before["desired_count"]:
+            update["desiredCount"] = after["desired_count"]
+        if update:
+            update_service(ecs, cluster=params["cluster"], service=params["service"], **update)
+
+    result = dict(
+        changed=after != before,
+        task_definition_arn=after["task_definition"],
+        registered=register,
+        previous=before,
+        current=after,
+    )
+    if module._diff:
+        result["diff"] = {"before": before, "after": after}
+    module.exit_json(**result)
 
 
 def main():
@@ -80,44 +213,22 @@ def main():
         cluster=dict(type="str", required=True),
         service=dict(type="str", required=True),
         task_definition=dict(type="str"),
+        image=dict(type="str"),
+        containers=dict(type="list", elements="str"),
         desired_count=dict(type="int"),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
-        required_one_of=[["task_definition", "desired_count"]],
+        required_one_of=[["task_definition", "image", "desired_count"]],
+        required_by={"containers": "image"},
     )
-    params = module.params
-    if params["desired_count"] is not None and params["desired_count"] < 0:
-        module.fail_json(msg=f"desired_count must be 0 or more, not {params['desired_count']}.")
-    ecs = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
+    if module.params["desired_count"] is not None and module.params["desired_count"] < 0:
+        module.fail_json(msg=f"desired_count must be 0 or more, not {module.params['desired_count']}.")
     try:
-        existing = describe_service(ecs, params["cluster"], params["service"])
-        if existing is None:
-            module.fail_json(
-                msg=f"ECS service {params['service']} does not exist in cluster {params['cluster']}."
-                " Run provision.yml for this environment first. Nothing was changed."
-            )
-        before = {
-            "task_definition": existing["taskDefinition"],
-            "desired_count": existing["desiredCount"],
-        }
-        after = dict(before)
-        if params["task_definition"] is not None:
-            after["task_definition"] = params["task_definition"]
-        if params["desired_count"] is not None:
-            after["desired_count"] = params["desired_count"]
-        changed = after != before
-        if changed and not module.check_mode:
-            update = dict(cluster=params["cluster"], service=params["service"])
-            if after["task_definition"] != before["task_definition"]:
-                update["taskDefinition"] = after["task_definition"]
-            if after["desired_count"] != before["desired_count"]:
-                update["desiredCount"] = after["desired_count"]
-            update_service(ecs, **update)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Could not update ECS service {params['service']}")
-    module.exit_json(changed=changed, previous=before, current=after, diff={"before": before, "after": after})
+        run(module, client(module, "ecs"))
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

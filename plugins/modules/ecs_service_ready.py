@@ -10,7 +10,8 @@ description:
   - Polls an ECS service and its target group until the service runs the expected task
     definition with all desired tasks, no older deployment is draining, and the target group
     has as many healthy targets as tasks are desired.
-  - On timeout it fails with what was still missing. Read-only; never reports a change.
+  - On timeout it fails with what was still missing. Read-only; never reports a change. In
+    check mode it looks once and does not wait.
 author:
   - switchyard contributors (@switchyard)
 options:
@@ -48,9 +49,9 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Wait for green to be ready
   switchyard.bluegreen.ecs_service_ready:
-    cluster: "{{ stack.cluster_name }}"
-    service: "{{ stack.service_names.green }}"
-    target_group_arn: "{{ stack.target_group_arns.green }}"
+    cluster: "{{ deployment.cluster_name }}"
+    service: "{{ deployment.service_names.green }}"
+    target_group_arn: "{{ deployment.target_group_arns.green }}"
     task_definition: "{{ green_task_definition_arn }}"
     wait_timeout: 300
 """
@@ -86,14 +87,10 @@ problems:
 
 import time
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.api import (
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
+    client,
     describe_service,
     healthy_target_count,
 )
@@ -101,15 +98,43 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import
 
 
 def poll(module, ecs, elbv2):
+    """(service, healthy targets, what is not ready yet) now."""
     params = module.params
     service = describe_service(ecs, params["cluster"], params["service"])
     if service is None:
         module.fail_json(
             msg=f"ECS service {params['service']} does not exist in cluster {params['cluster']}."
-            " Run provision.yml for this environment first."
+            " Run playbooks/provision.yml for this environment first."
         )
     healthy = healthy_target_count(elbv2, params["target_group_arn"])
     return service, healthy, readiness_problems(service, params["task_definition"], healthy)
+
+
+def wait(module, ecs, elbv2):
+    params = module.params
+    started = time.monotonic()
+    service, healthy, problems = poll(module, ecs, elbv2)
+    while problems and not module.check_mode:
+        if time.monotonic() - started >= params["wait_timeout"]:
+            module.fail_json(
+                msg=(
+                    f"ECS service {params['service']} was not ready after {params['wait_timeout']} s:"
+                    f" {'; '.join(problems)}. Production traffic was not moved. Check the service's"
+                    " events and task logs."
+                ),
+                problems=problems,
+                healthy_targets=healthy,
+            )
+        time.sleep(params["poll_seconds"])
+        service, healthy, problems = poll(module, ecs, elbv2)
+    module.exit_json(
+        changed=False,
+        ready=not problems,
+        healthy_targets=healthy,
+        desired_count=service["desiredCount"],
+        waited_seconds=round(time.monotonic() - started, 1),
+        problems=problems,
+    )
 
 
 def main():
@@ -122,34 +147,10 @@ def main():
         poll_seconds=dict(type="float", default=5, aliases=["delay"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    ecs = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
-    elbv2 = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
-    started = time.monotonic()
     try:
-        service, healthy, problems = poll(module, ecs, elbv2)
-        while problems and not module.check_mode:
-            if time.monotonic() - started >= module.params["wait_timeout"]:
-                module.fail_json(
-                    msg=(
-                        f"ECS service {module.params['service']} was not ready after"
-                        f" {module.params['wait_timeout']} s: {'; '.join(problems)}. Production traffic"
-                        " was not moved. Check the service's events and task logs."
-                    ),
-                    problems=problems,
-                    healthy_targets=healthy,
-                )
-            time.sleep(module.params["poll_seconds"])
-            service, healthy, problems = poll(module, ecs, elbv2)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Could not read ECS service {module.params['service']}")
-    module.exit_json(
-        changed=False,
-        ready=not problems,
-        healthy_targets=healthy,
-        desired_count=service["desiredCount"],
-        waited_seconds=round(time.monotonic() - started, 1),
-        problems=problems,
-    )
+        wait(module, client(module, "ecs"), client(module, "elbv2"))
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

@@ -120,3 +120,26 @@ def test_rewrite_is_idempotent():
 def test_colour_weights_and_live_colour(actions, weights, live):
     assert colour_weights(actions, {"blue": BLUE, "green": GREEN}) == weights
     assert live_colour(weights) == live
+
+
+STICKY = {"Enabled": True, "DurationSeconds": 600}
+
+
+def test_a_rewritten_forward_keeps_its_stickiness():
+    current = weighted((BLUE, 1))
+    current["ForwardConfig"]["TargetGroupStickinessConfig"] = STICKY
+    rewritten, changed = rewrite_actions([current], {GREEN: 1}, MANAGED)
+    assert changed
+    assert rewritten == [
+        {
+            "Type": "forward",
+            "ForwardConfig": {
+                "TargetGroups": [{"TargetGroupArn": GREEN, "Weight": 1}],
+                "TargetGroupStickinessConfig": STICKY,
+            },
+        }
+    ]
+
+
+def test_a_forward_without_stickiness_stays_plain():
+    assert forward_action({GREEN: 1}) == {"Type": "forward", "TargetGroupArn": GREEN}

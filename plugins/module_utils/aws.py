@@ -1,0 +1,178 @@
+# Copyright: switchyard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every AWS call of the collection: one retry policy, one error type.
+
+Retry policy, the same for every module:
+  1. botocore retries each request itself in its adaptive mode (client-side rate limiting and
+     up to 10 attempts), which handles throttling and transient errors of any service;
+  2. when those attempts are used up, RETRY (amazon.aws's jittered backoff) tries the call again
+     a few times, further apart. amazon.aws's list of codes lacks ThrottlingException (ECS,
+     CloudWatch Logs, SSM), so it is added. RETRY acts only on calls made with aws_retry=True,
+     which every call below is.
+The ELBv2 listener and rule calls come from amazon.aws's elb_utils, which carry amazon.aws's
+own jittered backoff; they are called without aws_retry so that the two never nest.
+
+Errors: each call raises AnsibleAWSError (AWSErrorHandler); a module's main() turns it into
+one failure with module.fail_json_aws_error.
+"""
+
+from __future__ import annotations
+
+try:
+    from botocore.config import Config
+except ImportError:
+    Config = None  # AnsibleAWSModule says botocore is missing before any client is made
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+# botocore's own retries: adaptive mode, 10 attempts in all.
+BOTOCORE_RETRIES = {"mode": "adaptive", "max_attempts": 10}
+# Throttling codes that amazon.aws 10.1's AWSRetry does not know (it knows Throttling).
+EXTRA_THROTTLING_CODES = ["ThrottlingException", "TooManyRequestsException"]
+# After botocore gives up: 4 more tries, 3 s apart at first, doubling, jittered, at most 30 s.
+RETRY = AWSRetry.jittered_backoff(retries=4, delay=3, max_delay=30, catch_extra_error_codes=EXTRA_THROTTLING_CODES)
+
+
+def client(module, service):
+    """A client of service with the collection's retry policy (call it with aws_retry=True)."""
+    config = Config(retries=dict(BOTOCORE_RETRIES))
+    return module.client(service, retry_decorator=RETRY, config=config)
+
+
+class _MissingParameter(AWSErrorHandler):
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("ParameterNotFound")
+
+
+class _MissingLogStream(AWSErrorHandler):
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("ResourceNotFoundException")
+
+
+class _MissingTaskDefinition(AWSErrorHandler):
+    @classmethod
+    def _is_missing(cls):
+        # ECS answers ClientException "Unable to describe task definition" for a family without
+        # an active revision.
+        return is_boto3_error_code("ClientException")
+
+
+# ECS
+
+
+@AWSErrorHandler.common_error_handler("describe the ECS services")
+def describe_services(ecs, cluster, names):
+    """Active services among names (at most 10, ECS's limit per call)."""
+    found = ecs.describe_services(cluster=cluster, services=list(names), aws_retry=True)["services"]
+    return [service for service in found if service.get("status") == "ACTIVE"]
+
+
+def describe_service(ecs, cluster, name):
+    """The active service called name, or None."""
+    found = describe_services(ecs, cluster, [name])
+    return found[0] if found else None
+
+
+@AWSErrorHandler.common_error_handler("describe the task definition")
+def describe_task_definition(ecs, task_definition):
+    """(task definition, tags) of an ARN, family:revision, or family (its latest active revision)."""
+    response = ecs.describe_task_definition(taskDefinition=task_definition, include=["TAGS"], aws_retry=True)
+    return response["taskDefinition"], response.get("tags") or []
+
+
+@_MissingTaskDefinition.list_error_handler("describe the family's latest task definition")
+def describe_latest_revision(ecs, family):
+    """The family's latest active revision (one call, whatever the number of revisions), or None."""
+    return ecs.describe_task_definition(taskDefinition=family, aws_retry=True)["taskDefinition"]
+
+
+@AWSErrorHandler.common_error_handler("register the task definition")
+def register_task_definition(ecs, body, tags):
+    """Register body (registrable fields only) with tags; the new revision."""
+    extra = {"tags": tags} if tags else {}
+    return ecs.register_task_definition(**body, **extra, aws_retry=True)["taskDefinition"]
+
+
+def registrable_fields(ecs):
+    """Every field register_task_definition accepts besides tags, as the client's API model says."""
+    members = ecs.meta.service_model.operation_model("RegisterTaskDefinition").input_shape.members
+    return frozenset(members) - {"tags"}
+
+
+@AWSErrorHandler.common_error_handler("update the ECS service")
+def update_service(ecs, **kwargs):
+    ecs.update_service(**kwargs, aws_retry=True)
+
+
+# ELBv2 (listeners and rules: amazon.aws's elb_utils)
+
+
+@AWSErrorHandler.common_error_handler("describe the target group's target health")
+def healthy_target_count(elbv2, target_group_arn):
+    health = elbv2.describe_target_health(TargetGroupArn=target_group_arn, aws_retry=True)["TargetHealthDescriptions"]
+    return sum(1 for d in health if d["TargetHealth"]["State"] == "healthy")
+
+
+# CloudWatch
+
+
+@AWSErrorHandler.common_error_handler("read the ALB's CloudWatch metrics")
+def metric_sum(cloudwatch, metric, dimensions, start, end):
+    """Sum of one ALB metric over [start, end], whatever the period buckets."""
+    response = cloudwatch.get_metric_statistics(
+        Namespace="AWS/ApplicationELB",
+        MetricName=metric,
+        Dimensions=dimensions,
+        StartTime=start,
+        EndTime=end,
+        Period=60,
+        Statistics=["Sum"],
+        aws_retry=True,
+    )
+    return int(sum(point["Sum"] for point in response["Datapoints"]))
+
+
+# SSM
+
+
+@_MissingParameter.list_error_handler("read the SSM parameter")
+def get_parameter(ssm, name):
+    """The parameter's value, or None when there is no such parameter."""
+    return ssm.get_parameter(Name=name, aws_retry=True)["Parameter"]["Value"]
+
+
+# CloudWatch Logs
+
+RECORD_STREAM = "records"
+
+
+@AWSErrorHandler.common_error_handler("create the log stream of the deployment records")
+def ensure_log_stream(logs, log_group, stream=RECORD_STREAM):
+    """Create the stream unless it exists; True when it was created."""
+    try:
+        logs.create_log_stream(logGroupName=log_group, logStreamName=stream, aws_retry=True)
+    except is_boto3_error_code("ResourceAlreadyExistsException"):
+        return False
+    return True
+
+
+@AWSErrorHandler.common_error_handler("write the deployment record")
+def put_log_event(logs, log_group, timestamp_ms, message, stream=RECORD_STREAM):
+    logs.put_log_events(
+        logGroupName=log_group,
+        logStreamName=stream,
+        logEvents=[{"timestamp": timestamp_ms, "message": message}],
+        aws_retry=True,
+    )
+
+
+@_MissingLogStream.list_error_handler("read the deployment records", default_value=[])
+def latest_log_events(logs, log_group, limit, stream=RECORD_STREAM):
+    """The latest limit events of the stream, in any order; [] before the first record."""
+    return logs.get_log_events(
+        logGroupName=log_group, logStreamName=stream, limit=limit, startFromHead=False, aws_retry=True
+    )["events"]

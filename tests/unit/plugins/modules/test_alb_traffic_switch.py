@@ -1,0 +1,262 @@
+"""alb_traffic_switch: weights set exactly, idempotent, stickiness kept, refuses unhealthy groups."""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.switchyard.bluegreen.plugins.modules import alb_traffic_switch
+
+from tests.unit.plugins.modules.utils import ANY, run_module
+
+LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/svc/50dc6c495c0c9188/f2f7dc8efc522ab2"
+BLUE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/svc-blue/1111111111111111"
+GREEN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/svc-green/2222222222222222"
+DEFAULT_RULE = LISTENER.replace(":listener/", ":listener-rule/") + "/0000000000000000"
+STICKY = {"Enabled": True, "DurationSeconds": 3600}
+
+
+def plain(arn):
+    """A forward as AWS returns it: both shapes at once."""
+    return {
+        "Type": "forward",
+        "TargetGroupArn": arn,
+        "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": arn, "Weight": 1}],
+            "TargetGroupStickinessConfig": {"Enabled": False},
+        },
+    }
+
+
+def weighted(*pairs, stickiness=None):
+    config = {"TargetGroups": [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in pairs]}
+    if stickiness is not None:
+        config["TargetGroupStickinessConfig"] = stickiness
+    return {"Type": "forward", "ForwardConfig": config}
+
+
+def expect_listener(elbv2, actions, rules=()):
+    elbv2.add_response(
+        "describe_listeners",
+        {"Listeners": [{"ListenerArn": LISTENER, "Port": 80, "Protocol": "HTTP", "DefaultActions": actions}]},
+        {"ListenerArns": [LISTENER]},
+    )
+    default_rule = {
+        "RuleArn": DEFAULT_RULE,
+        "Priority": "default",
+        "Conditions": [],
+        "Actions": actions,
+        "IsDefault": True,
+    }
+    elbv2.add_response("describe_rules", {"Rules": [default_rule, *rules]}, {"ListenerArn": LISTENER})
+
+
+def expect_health(elbv2, arn, *states):
+    elbv2.add_response(
+        "describe_target_health",
+        {
+            "TargetHealthDescriptions": [
+                {"Target": {"Id": f"10.0.0.{i}", "Port": 8080}, "TargetHealth": {"State": state}}
+                for i, state in enumerate(states)
+            ]
+        },
+        {"TargetGroupArn": arn},
+    )
+
+
+def args(*groups):
+    return {
+        "listener_arn": LISTENER,
+        "target_groups": [{"arn": arn, "weight": weight} for arn, weight in groups],
+        "managed_target_group_arns": [BLUE, GREEN],
+        "region": "us-east-1",
+    }
+
+
+def test_switch_to_green_modifies_the_listener_and_shows_the_diff(aws):
+    elbv2 = aws.stub("elbv2")
+    expect_listener(elbv2, [plain(BLUE)])
+    expect_health(elbv2, GREEN, "healthy", "healthy")
+    elbv2.add_response(
+        "modify_listener",
+        {"Listeners": []},
+        {
+            "ListenerArn": LISTENER,
+            "DefaultActions": [weighted((GREEN, 1), stickiness={"Enabled": False})],
+        },
+    )
+
+    result = run_module(alb_traffic_switch, args((GREEN, 1)), diff=True)
+
+    assert not result["failed"], result["msg"]
+    assert result["changed"] is True
+    assert result["modified"] == [LISTENER]
+    assert result["previous"]["default"] == {BLUE: 1}
+    assert result["current"]["default"] == {GREEN: 1}
+    assert result["diff"] == {"before": result["previous"], "after": result["current"]}
+
+
+def test_same_traffic_in_other_weights_is_no_change(aws):
+    """{blue: 90, green: 10} is {blue: 9, green: 1}: nothing to write, nothing reported."""
+    elbv2 = aws.stub("elbv2")
+    expect_listener(elbv2, [weighted((BLUE, 90), (GREEN, 10))])
+
+    result = run_module(alb_traffic_switch, args((BLUE, 9), (GREEN, 1)))
+
+    assert result["changed"] is False
+    assert result["modified"] == []
+    assert "diff" not in result  # not asked for
+
+
+def test_second_run_after_a_switch_changes_nothing(aws):
+    elbv2 = aws.stub("elbv2")
+    expect_listener(elbv2, [plain(GREEN)])
+
+    result = run_module(alb_traffic_switch, args((GREEN, 1)), diff=True)
+
+    assert result["changed"] is False
+    assert result["diff"]["before"] == result["diff"]["after"]
+
+
+def test_check_mode_predicts_the_switch_without_writing(aws):
+    elbv2 = aws.stub("elbv2")
+    expect_listener(elbv2, [plain(BLUE)])
+    expect_health(elbv2, GREEN, "healthy")
+    # no modify_listener expected: the Stubber fails the test if the module calls it
+
+    result = run_module(alb_traffic_switch, args((BLUE, 90), (GREEN, 10)), check_mode=True, diff=True)
+
+    assert result["changed"] is True
+    assert result["current"]["default"] == {BLUE: 90, GREEN: 10}
+    assert result["modified"] == [LISTENER]
+
+
+def test_a_weighted_step_keeps_target_group_stickiness_and_order(aws):
+    elbv2 = aws.stub("elbv2")
+    current = dict(weighted((BLUE, 1), (GREEN, 0), stickiness=STICKY), Order=2)
+    authenticate = {"Type": "fixed-response", "Order": 1, "FixedResponseConfig": {"StatusCode": "503"}}
+    expect_listener(elbv2, [authenticate, current])
+    expect_health(elbv2, GREEN, "healthy")
+    elbv2.add_response(
+        "modify_listener",
+        {"Listeners": []},
+        {
+            "ListenerArn": LISTENER,
+            "DefaultActions": [authenticate, dict(weighted((BLUE, 90), (GREEN, 10), stickiness=STICKY), Order=2)],
+        },
+    )
+
+    result = run_module(alb_traffic_switch, args((BLUE, 90), (GREEN, 10)))
+
+    assert result["changed"] is True
+
+
+def test_all_traffic_to_one_group_keeps_stickiness_in_the_forward_config(aws):
+    elbv2 = aws.stub("elbv2")
+    expect_listener(elbv2, [weighted((BLUE, 1), stickiness=STICKY)])
+    expect_health(elbv2, GREEN, "healthy")
+    elbv2.add_response(
+        "modify_listener",
+        {"Listeners": []},
+        {"ListenerArn": LISTENER, "DefaultActions": [weighted((GREEN, 1), stickiness=STICKY)]},
+    )
+
+    result = run_module(alb_traffic_switch, args((GREEN, 1)))
+
+    assert result["changed"] is True
+
+
+def test_rules_forwarding_to_the_service_follow_the_listener(aws):
+    elbv2 = aws.stub("elbv2")
+    rule_arn = DEFAULT_RULE.replace("0000000000000000", "3333333333333333")
+    rule = {
+        "RuleArn": rule_arn,
+        "Priority": "10",
+        "Conditions": [{"Field": "path-pattern", "Values": ["/api/*"]}],
+        "Actions": [plain(BLUE)],
+        "IsDefault": False,
+    }
+    expect_listener(elbv2, [plain(GREEN)], rules=[rule])
+    elbv2.add_response(
+        "modify_rule",
+        {"Rules": []},
+        {"RuleArn": rule_arn, "Actions": [weighted((GREEN, 1), stickiness={"Enabled": False})]},
+    )
+
+    result = run_module(alb_traffic_switch, args((GREEN, 1)))
+
+    assert result["changed"] is True
+    assert result["modified"] == [rule_arn]
+    assert result["current"]["rules"] == {rule_arn: {GREEN: 1}}
+
+
+def test_refuses_a_group_without_healthy_targets_and_changes_nothing(aws):
+    elbv2 = aws.stub("elbv2")
+    expect_listener(elbv2, [plain(BLUE)])
+    expect_health(elbv2, GREEN, "unhealthy", "initial")
+
+    result = run_module(alb_traffic_switch, args((GREEN, 1)))
+
+    assert result["failed"]
+    assert f"Refusing to send traffic to {GREEN}: it has no healthy targets" in result["msg"]
+    assert "Nothing was changed" in result["msg"]
+
+
+def test_unhealthy_groups_can_be_forced(aws):
+    elbv2 = aws.stub("elbv2")
+    expect_listener(elbv2, [plain(BLUE)])
+    elbv2.add_response("modify_listener", {"Listeners": []}, {"ListenerArn": LISTENER, "DefaultActions": ANY})
+
+    result = run_module(alb_traffic_switch, dict(args((GREEN, 1)), require_healthy_targets=False))
+
+    assert result["changed"] is True
+
+
+def test_a_missing_listener_says_where_its_arn_comes_from(aws):
+    aws.stub("elbv2").add_client_error(
+        "describe_listeners", service_error_code="ListenerNotFound", service_message="One or more listeners not found"
+    )
+
+    result = run_module(alb_traffic_switch, args((GREEN, 1)))
+
+    assert result["failed"]
+    assert f"Listener {LISTENER} does not exist" in result["msg"]
+
+
+def test_throttling_is_retried(aws):
+    """ThrottlingException, unknown to amazon.aws 10.1's AWSRetry, is retried by the collection's policy."""
+    elbv2 = aws.stub("elbv2")
+    expect_listener(elbv2, [plain(BLUE)])
+    elbv2.add_client_error("describe_target_health", service_error_code="ThrottlingException", http_status_code=400)
+    expect_health(elbv2, GREEN, "healthy")
+    elbv2.add_response("modify_listener", {"Listeners": []}, {"ListenerArn": LISTENER, "DefaultActions": ANY})
+
+    result = run_module(alb_traffic_switch, args((GREEN, 1)))
+
+    assert result["changed"] is True
+
+
+def test_other_aws_errors_fail_with_the_action_and_aws_message(aws):
+    elbv2 = aws.stub("elbv2")
+    expect_listener(elbv2, [plain(BLUE)])
+    expect_health(elbv2, GREEN, "healthy")
+    elbv2.add_client_error("modify_listener", service_error_code="AccessDenied", service_message="not allowed")
+
+    result = run_module(alb_traffic_switch, args((GREEN, 1)))
+
+    assert result["failed"]
+    assert result["msg"].startswith("Failed to modify listener")
+    assert "not allowed" in result["msg"]
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        ([(GREEN, 0)], "all weights are 0"),
+        ([(GREEN, 1000)], "outside 0..999"),
+        ([(GREEN, 1), (GREEN, 2)], "names the same target group twice"),
+    ],
+)
+def test_refuses_unusable_splits_before_any_aws_call(aws, groups, message):
+    result = run_module(alb_traffic_switch, args(*groups))
+
+    assert result["failed"]
+    assert message in result["msg"]

@@ -1,0 +1,134 @@
+"""haproxy_bluegreen_info and haproxy_error_rate_info against a fake HAProxy runtime API."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from ansible_collections.switchyard.bluegreen.plugins.modules import haproxy_bluegreen_info, haproxy_error_rate_info
+
+from tests.unit.plugins.modules.utils import FakeClock, run_module
+
+BLUE_LIVE = [
+    "production,FRONTEND,OPEN,,0,40,0,3,2,0",
+    "app,blue,UP,100,0,30,0,3,2,0",
+    "app,green,UP,0,0,10,0,0,0,0",
+    "app,BACKEND,UP,100,0,40,0,3,2,0",
+    "app_test,blue,MAINT,1,0,0,0,0,0,0",
+    "app_test,green,UP,1,0,0,0,0,0,0",
+]
+
+
+def test_bluegreen_info_says_blue_is_live(haproxy):
+    haproxy.rows = BLUE_LIVE
+
+    result = run_module(haproxy_bluegreen_info, {"socket": haproxy.path})
+
+    assert not result["failed"], result["msg"]
+    assert result["changed"] is False
+    assert (result["live_colour"], result["idle_colour"]) == ("blue", "green")
+    assert result["production_weights"] == {"blue": 100, "green": 0}
+    assert result["test_weights"] == {"blue": 0, "green": 1}
+    assert result["colours"]["blue"] == {
+        "status": "UP",
+        "test_status": "MAINT",
+        "healthy": False,  # its test-backend server is in maintenance
+        "weight": 100,
+        "requests": 35,
+        "errors": 2,
+        "image": "",
+    }
+    assert haproxy.commands == ["show stat"]
+
+
+def test_bluegreen_info_split_traffic_has_no_live_colour(haproxy):
+    haproxy.rows = [row.replace("app,green,UP,0", "app,green,UP,10") for row in BLUE_LIVE]
+
+    result = run_module(haproxy_bluegreen_info, {"socket": haproxy.path}, check_mode=True)
+
+    assert result["live_colour"] is None and result["idle_colour"] is None
+
+
+def test_bluegreen_info_reads_each_colours_image_through_the_frontend_serving_it(haproxy, monkeypatch):
+    haproxy.rows = BLUE_LIVE
+    answers = {"http://prod/version": {"version": "app:v1"}, "http://test/version": {"version": "app:v2"}}
+    monkeypatch.setattr(
+        haproxy_bluegreen_info, "open_url", lambda url, timeout: io.BytesIO(json.dumps(answers[url]).encode())
+    )
+
+    result = run_module(
+        haproxy_bluegreen_info, {"socket": haproxy.path, "production_url": "http://prod", "test_url": "http://test"}
+    )
+
+    assert result["colours"]["blue"]["image"] == "app:v1"
+    assert result["colours"]["green"]["image"] == "app:v2"
+
+
+def test_bluegreen_info_without_a_server_per_colour_says_what_is_missing(haproxy):
+    haproxy.rows = [row for row in BLUE_LIVE if not row.startswith("app_test,green")]
+
+    result = run_module(haproxy_bluegreen_info, {"socket": haproxy.path})
+
+    assert result["failed"]
+    assert "HAProxy backend 'app_test' has no server named green" in result["msg"]
+
+
+def test_bluegreen_info_without_haproxy_says_how_to_start_it(tmp_path):
+    result = run_module(haproxy_bluegreen_info, {"socket": str(tmp_path / "none.sock")})
+
+    assert result["failed"]
+    assert "No HAProxy runtime API at" in result["msg"]
+    assert "docker compose up -d" in result["msg"]
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(haproxy_error_rate_info, "time", fake)
+    return fake
+
+
+def green(responses, errors):
+    """The production backend's green server having given responses (errors of them 5xx) since start."""
+    return [*BLUE_LIVE[:2], f"app,green,UP,100,0,{responses - errors},0,0,{errors},0", *BLUE_LIVE[3:]]
+
+
+def test_error_rate_is_measured_over_the_window_from_the_start(haproxy, clock):
+    # Counters are totals since HAProxy started: only what they gain during the bake counts.
+    haproxy.answers = [green(1000, 50), green(1200, 51)]
+
+    result = run_module(haproxy_error_rate_info, {"socket": haproxy.path, "colour": "green", "min_requests": 100})
+
+    assert result == {
+        "failed": False,
+        "changed": False,
+        "requests": 200,
+        "errors": 1,
+        "rate_percent": 0.5,
+        "verdict": "healthy",
+        "window_seconds": 0.0,
+    }
+
+
+def test_error_rate_bake_stops_when_breached_and_old_option_names_work(haproxy, clock):
+    haproxy.answers = [green(0, 0), green(150, 0), green(300, 10)]
+
+    result = run_module(
+        haproxy_error_rate_info,
+        {"socket": haproxy.path, "server": "green", "backend": "app", "bake_seconds": 60, "poll_seconds": 15},
+    )
+
+    assert result["verdict"] == "breached"
+    assert result["requests"] == 300 and result["errors"] == 10
+    assert clock.slept == [15]  # measured at once, then once more 15 s later
+
+
+def test_error_rate_of_an_unknown_colour_fails_clearly(haproxy, clock):
+    haproxy.rows = BLUE_LIVE
+
+    result = run_module(haproxy_error_rate_info, {"socket": haproxy.path, "colour": "purple"})
+
+    assert result["failed"]
+    assert result["msg"].startswith("Could not read the 5xx rate of purple")
+    assert "no server named purple" in result["msg"]

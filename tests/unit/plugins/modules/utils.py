@@ -1,0 +1,160 @@
+"""Run a module's main() as Ansible would, with its AWS clients stubbed (botocore's Stubber).
+
+In the manner of amazon.aws tests/unit/plugins/modules: module arguments through
+ansible's patch_module_args, exit_json/fail_json turned into exceptions that carry the result,
+and AnsibleAWSModule.client patched to return a real boto3 client whose calls are answered by
+a Stubber, wrapped in amazon.aws's retry wrapper just as the real client() does. The wrapper
+also notes every call made without aws_retry=True, and the Stubber refuses parameters the API
+does not take: a call outside the collection's retry policy or off the API is a failed test.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import threading
+
+import boto3
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from botocore.stub import ANY, Stubber
+
+__all__ = ["ANY", "Aws", "FakeClock", "FakeHaproxy", "ModuleExit", "run_module"]
+
+
+class ModuleExit(Exception):
+    """exit_json or fail_json was called; .result holds what the module returned."""
+
+    def __init__(self, result):
+        super().__init__(result)
+        self.result = result
+
+
+# amazon.aws elb_utils helpers call the client without aws_retry: they carry their own backoff.
+ELB_UTILS_CALLS = frozenset(("describe_rules", "modify_listener", "modify_rule"))
+
+
+class RecordingRetryWrapper(RetryingBotoClientWrapper):
+    """amazon.aws's retry wrapper that also notes the calls made without aws_retry=True."""
+
+    def __init__(self, client, retry, unretried):
+        super().__init__(client, retry)
+        self.unretried = unretried
+
+    def _create_optional_retry_wrapper_function(self, unwrapped):
+        decide = super()._create_optional_retry_wrapper_function(unwrapped)
+
+        def recording(*args, aws_retry=False, **kwargs):
+            if not aws_retry:
+                self.unretried.append(unwrapped.__name__)
+            return decide(*args, aws_retry=aws_retry, **kwargs)
+
+        return recording
+
+
+class Aws:
+    """The stubbed clients of one test: aws.stub("ecs") is the Stubber of the ecs client."""
+
+    def __init__(self):
+        self.clients = {}
+        self.stubbers = {}
+        self.created = []  # (service, config, retry_decorator) of every module.client() call
+        self.unretried = []  # client methods called without aws_retry=True
+
+    def stub(self, service) -> Stubber:
+        if service not in self.stubbers:
+            self.clients[service] = boto3.client(
+                service,
+                region_name="us-east-1",
+                aws_access_key_id="unit",
+                aws_secret_access_key="unit",
+            )
+            self.stubbers[service] = Stubber(self.clients[service])
+            self.stubbers[service].activate()
+        return self.stubbers[service]
+
+    def module_client(self, service, retry_decorator=None, **extra):
+        self.created.append((service, extra.get("config"), retry_decorator))
+        self.stub(service)
+        raw = self.clients[service]
+        return raw if retry_decorator is None else RecordingRetryWrapper(raw, retry_decorator, self.unretried)
+
+    def assert_done(self):
+        """Every expected call happened, and each within the collection's retry policy."""
+        for stubber in self.stubbers.values():
+            stubber.assert_no_pending_responses()
+        outside = sorted(set(self.unretried) - ELB_UTILS_CALLS)
+        assert not outside, f"called without aws_retry=True (outside the retry policy): {outside}"
+        for service, config, retry_decorator in self.created:
+            assert retry_decorator is not None, f"the {service} client was created without a retry decorator"
+            assert config is not None and config.retries == {"mode": "adaptive", "max_attempts": 10}, (
+                f"the {service} client was created without botocore's adaptive retries"
+            )
+
+
+def run_module(module, args, check_mode=False, diff=False):
+    """Run module.main() with args; the result it exited or failed with ("failed" says which)."""
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(args), pytest.raises(ModuleExit) as exited:
+        module.main()
+    return exited.value.result
+
+
+class FakeClock:
+    """Stands in for a module's time: sleep() moves the clock instead of waiting."""
+
+    def __init__(self, now=1_800_000_000.0):
+        self.now = now
+        self.slept = []
+
+    def time(self):
+        return self.now
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+class FakeHaproxy:
+    """HAProxy's admin socket, faked at the runtime API: answers `show stat` with rows it is given.
+
+    rows: a list of "pxname,svname,status,weight,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other"
+    lines; set .rows (or .answers, a list of row lists served one per command) to change what it says.
+    """
+
+    HEADER = "# pxname,svname,status,weight,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,"
+
+    def __init__(self, rows=()):
+        self.rows = list(rows)
+        self.answers = []
+        self.commands = []
+        # A short directory: a UNIX socket path must stay under about 100 characters.
+        self._dir = tempfile.mkdtemp(prefix="haproxy-", dir="/tmp")
+        self.path = os.path.join(self._dir, "admin.sock")
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._server.bind(self.path)
+        self._server.listen(8)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return  # closed
+            with connection:
+                command = connection.recv(4096).decode().strip()
+                self.commands.append(command)
+                rows = self.answers.pop(0) if self.answers else self.rows
+                connection.sendall(("\n".join([self.HEADER, *[row + "," for row in rows], "", ""])).encode())
+
+    def close(self):
+        self._server.close()
+        os.unlink(self.path)
+        os.rmdir(self._dir)
