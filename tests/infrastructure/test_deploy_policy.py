@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import REPO
 
 SOURCE = (REPO / "infrastructure" / "modules" / "deploy_access" / "main.tf").read_text()
+STACK_CONTRACT = (REPO / "infrastructure" / "modules" / "stack" / "contract.tf").read_text()
 POLICY = SOURCE[
     SOURCE.index('data "aws_iam_policy_document" "deploy"') : SOURCE.index('resource "aws_iam_role_policy" "deploy"')
 ]
@@ -47,3 +48,38 @@ def test_star_resource_only_where_aws_allows_nothing_narrower(statement):
 def test_only_this_repository_and_environment_may_assume_the_role():
     assert '"repo:${var.github_repository}:environment:${var.github_environment}"' in SOURCE
     assert '"${local.oidc_url}:aud"' in SOURCE
+
+
+def _statement(sid: str) -> dict:
+    found = [s for s in STATEMENTS if s["sid"] == sid]
+    assert found, f"the deploy policy has no {sid} statement"
+    return found[0]
+
+
+def test_the_role_may_read_the_deployment_contract_and_nothing_else_in_parameter_store():
+    read = _statement("ReadDeploymentContract")
+    assert read["actions"] == ["ssm:GetParameter"], f"the contract needs ssm:GetParameter only, not {read['actions']}"
+    assert read["resources"].strip() == "local.deployment_parameter_arn", "the read must name the contract's one ARN"
+
+
+def test_parameter_store_permissions_stop_at_the_contract():
+    """Every ssm: action names the contract's ARN; only DescribeParameters (no resource ARN in AWS) is unscoped."""
+    for statement in STATEMENTS:
+        ssm = [a for a in statement["actions"] if a.startswith("ssm:")]
+        if not ssm:
+            continue
+        if statement["sid"].startswith("Unscopable"):
+            assert ssm == ["ssm:DescribeParameters"], f"{statement['sid']} grants {ssm} on every parameter"
+        else:
+            assert statement["resources"].strip() == "local.deployment_parameter_arn", (
+                f"{statement['sid']} grants {ssm} beyond the deployment contract: {statement['resources']}"
+            )
+
+
+def test_the_role_names_the_parameter_the_stack_publishes():
+    """deploy_access and the stack derive the name by the same convention: /switchyard/<name>/deployment."""
+    role = re.search(r'deployment_parameter_arn\s*=\s*"[^"]*:parameter(/[^"]+)"', SOURCE).group(1)
+    stack = re.search(r'deployment_parameter_name\s*=\s*"([^"]+)"', STACK_CONTRACT).group(1)
+    assert role.replace("${var.name}", "<name>") == stack.replace("${local.name}", "<name>"), (
+        f"the deploy role may read {role} but the stack publishes {stack}"
+    )

@@ -1,15 +1,19 @@
-"""Every Terraform root validates and passes its own `terraform test` (mock provider, offline)."""
+"""Every Terraform root validates and passes its own `terraform test` (mock provider, offline), and so
+does every module that carries tests of its own."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
 
-ROOTS = sorted(p.name for p in (REPO / "infrastructure" / "environments").iterdir() if p.is_dir())
+INFRASTRUCTURE = REPO / "infrastructure"
+ROOTS = sorted(p.name for p in (INFRASTRUCTURE / "environments").iterdir() if p.is_dir())
+TESTED_MODULES = sorted(p.parent.name for p in (INFRASTRUCTURE / "modules").glob("*/tests") if p.is_dir())
 TF_ENV = {
     **os.environ,
     "TF_CLI_CONFIG_FILE": str(REPO / ".cache" / "terraform.tfrc"),
@@ -17,15 +21,26 @@ TF_ENV = {
 }
 
 
-def terraform(root: str, *args: str) -> subprocess.CompletedProcess:
+def terraform(directory: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["terraform", *args, "-no-color"],
-        cwd=REPO / "infrastructure" / "environments" / root,
+        cwd=directory,
         env=TF_ENV,
         capture_output=True,
         check=False,
         text=True,
     )
+
+
+def assert_validates_and_tests_pass(directory: Path) -> None:
+    where = directory.relative_to(REPO)
+    init = terraform(directory, "init", "-backend=false", "-input=false")
+    assert init.returncode == 0, f"terraform init failed in {where}:\n{init.stderr}"
+    validate = terraform(directory, "validate")
+    assert validate.returncode == 0, f"terraform validate failed in {where}:\n{validate.stderr}"
+    test = terraform(directory, "test")
+    assert test.returncode == 0, f"terraform test failed in {where}:\n{test.stdout}{test.stderr}"
+    assert " 0 failed" in test.stdout and " 0 passed" not in test.stdout, test.stdout
 
 
 def test_every_environment_has_a_root():
@@ -34,10 +49,13 @@ def test_every_environment_has_a_root():
 
 @pytest.mark.parametrize("root", ROOTS)
 def test_root_validates_and_its_invariants_hold(root):
-    init = terraform(root, "init", "-backend=false", "-input=false")
-    assert init.returncode == 0, f"terraform init failed for {root}:\n{init.stderr}"
-    validate = terraform(root, "validate")
-    assert validate.returncode == 0, f"terraform validate failed for {root}:\n{validate.stderr}"
-    test = terraform(root, "test")
-    assert test.returncode == 0, f"terraform test failed for {root}:\n{test.stdout}{test.stderr}"
-    assert " 0 failed" in test.stdout and " 0 passed" not in test.stdout, test.stdout
+    assert_validates_and_tests_pass(INFRASTRUCTURE / "environments" / root)
+
+
+def test_the_stack_module_has_tests_of_its_own():
+    assert "stack" in TESTED_MODULES, "modules/stack/tests (the published deployment contract) went missing"
+
+
+@pytest.mark.parametrize("module", TESTED_MODULES)
+def test_module_validates_and_its_invariants_hold(module):
+    assert_validates_and_tests_pass(INFRASTRUCTURE / "modules" / module)

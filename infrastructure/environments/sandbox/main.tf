@@ -20,6 +20,7 @@ provider "aws" {
     rds            = var.aws_endpoint
     s3             = var.aws_endpoint
     secretsmanager = var.aws_endpoint
+    ssm            = var.aws_endpoint
     sts            = var.aws_endpoint
   }
 }
@@ -43,9 +44,9 @@ module "stack" {
   log_retention_days        = 7
   access_log_retention_days = 1
 
-  # moto does not model these; set to what it reports so a plan after a release is empty.
-  emulator_gaps = {
-    performance_insights      = false
-    health_check_grace_period = 0
-  }
+  # The emulator (moto) does not model these two settings: it reports Performance Insights as
+  # off and the grace period as 0 whatever was asked, so any other value would show as a change
+  # in every plan. Real environments keep the module's defaults.
+  performance_insights_enabled      = false
+  health_check_grace_period_seconds = 0
 }

@@ -12,3 +12,8 @@ output "posture" {
   description = "Protections this environment runs with."
   value       = module.stack.posture
 }
+
+output "deployment_parameter" {
+  description = "SSM parameter that holds the deployment contract (the deployment output) as JSON."
+  value       = module.stack.deployment_parameter
+}

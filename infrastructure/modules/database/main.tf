@@ -38,8 +38,8 @@ resource "aws_db_instance" "this" {
   auto_minor_version_upgrade          = true
   iam_database_authentication_enabled = true
   enabled_cloudwatch_logs_exports     = ["postgresql", "upgrade"]
-  performance_insights_enabled        = var.performance_insights
-  performance_insights_kms_key_id     = var.performance_insights ? var.kms_key_arn : null
+  performance_insights_enabled        = var.performance_insights_enabled
+  performance_insights_kms_key_id     = var.performance_insights_enabled ? var.kms_key_arn : null
   monitoring_interval                 = 60
   monitoring_role_arn                 = var.monitoring_role_arn
 

@@ -85,7 +85,7 @@ variable "backup_retention_days" {
   }
 }
 
-variable "performance_insights" {
+variable "performance_insights_enabled" {
   description = "Performance Insights (query-level load). Off only where the platform cannot provide it (the sandbox's emulator)."
   type        = bool
   default     = true

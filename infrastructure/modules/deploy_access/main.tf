@@ -13,6 +13,8 @@ locals {
   partition = data.aws_partition.current.partition
   arn       = "arn:${local.partition}"
   oidc_url  = "token.actions.githubusercontent.com"
+  # The deployment contract that modules/stack publishes, by the same naming convention.
+  deployment_parameter_arn = "${local.arn}:ssm:${local.region}:${local.account}:parameter/switchyard/${var.name}/deployment"
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -56,6 +58,13 @@ resource "aws_iam_role" "deploy" {
 }
 
 data "aws_iam_policy_document" "deploy" {
+  # --- every playbook: the deployment contract ---------------------------------------------------
+  statement {
+    sid       = "ReadDeploymentContract"
+    actions   = ["ssm:GetParameter"]
+    resources = [local.deployment_parameter_arn]
+  }
+
   # --- promote / rollback: the release-owned settings -------------------------------------------
   statement {
     sid     = "SwitchListeners"
@@ -194,6 +203,15 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["${local.arn}:cloudwatch:${local.region}:${local.account}:alarm:${var.name}-*"]
   }
   statement {
+    sid = "StackDeploymentContract"
+    # Terraform writes the contract; nothing else in Parameter Store is this role's to change.
+    actions = [
+      "ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource",
+      "ssm:ListTagsForResource",
+    ]
+    resources = [local.deployment_parameter_arn]
+  }
+  statement {
     sid = "StackLogBucket"
     actions = [
       "s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy",
@@ -286,6 +304,7 @@ data "aws_iam_policy_document" "deploy" {
       "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions",
       "logs:DescribeLogGroups", "cloudwatch:GetMetricStatistics",
       "kms:ListAliases", "ecr:GetAuthorizationToken", "sts:GetCallerIdentity",
+      "ssm:DescribeParameters",
     ]
     resources = ["*"]
   }

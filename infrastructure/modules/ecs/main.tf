@@ -113,7 +113,7 @@ resource "aws_ecs_service" "colour" {
   desired_count                     = local.initial_count[each.key]
   launch_type                       = "FARGATE"
   platform_version                  = "LATEST"
-  health_check_grace_period_seconds = var.health_check_grace_period
+  health_check_grace_period_seconds = var.health_check_grace_period_seconds
   propagate_tags                    = "SERVICE"
   wait_for_steady_state             = false
 

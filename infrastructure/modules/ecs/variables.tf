@@ -66,13 +66,13 @@ variable "live_desired_count" {
   }
 }
 
-variable "health_check_grace_period" {
+variable "health_check_grace_period_seconds" {
   description = "Seconds ECS ignores failing load balancer health checks of a new task while it starts."
   type        = number
   default     = 30
   validation {
-    condition     = var.health_check_grace_period >= 0 && var.health_check_grace_period <= 2147483647
-    error_message = "health_check_grace_period must be zero or more seconds."
+    condition     = var.health_check_grace_period_seconds >= 0 && var.health_check_grace_period_seconds <= 2147483647
+    error_message = "health_check_grace_period_seconds must be zero or more seconds."
   }
 }
 

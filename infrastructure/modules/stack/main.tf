@@ -55,35 +55,35 @@ module "load_balancer" {
 }
 
 module "database" {
-  source                = "../database"
-  name                  = local.name
-  private_subnet_ids    = module.network.private_subnet_ids
-  security_group_id     = module.security.database_security_group_id
-  instance_class        = var.db_instance_class
-  allocated_storage     = var.db_allocated_storage
-  multi_az              = var.db_multi_az
-  deletion_protection   = var.deletion_protection
-  backup_retention_days = var.db_backup_retention_days
-  kms_key_arn           = aws_kms_key.this.arn
-  monitoring_role_arn   = aws_iam_role.rds_monitoring.arn
-  performance_insights  = var.emulator_gaps.performance_insights
-  tags                  = local.tags
+  source                       = "../database"
+  name                         = local.name
+  private_subnet_ids           = module.network.private_subnet_ids
+  security_group_id            = module.security.database_security_group_id
+  instance_class               = var.db_instance_class
+  allocated_storage            = var.db_allocated_storage
+  multi_az                     = var.db_multi_az
+  deletion_protection          = var.deletion_protection
+  backup_retention_days        = var.db_backup_retention_days
+  kms_key_arn                  = aws_kms_key.this.arn
+  monitoring_role_arn          = aws_iam_role.rds_monitoring.arn
+  performance_insights_enabled = var.performance_insights_enabled
+  tags                         = local.tags
 }
 
 module "ecs" {
-  source                    = "../ecs"
-  name                      = local.name
-  private_subnet_ids        = module.network.private_subnet_ids
-  security_group_id         = module.security.tasks_security_group_id
-  target_group_arns         = module.load_balancer.target_group_arns
-  bootstrap_image           = var.bootstrap_image
-  container_port            = var.container_port
-  cpu                       = var.task_cpu
-  memory                    = var.task_memory
-  live_desired_count        = var.live_desired_count
-  health_check_grace_period = var.emulator_gaps.health_check_grace_period
-  log_retention_days        = var.log_retention_days
-  kms_key_arn               = aws_kms_key.this.arn
+  source                            = "../ecs"
+  name                              = local.name
+  private_subnet_ids                = module.network.private_subnet_ids
+  security_group_id                 = module.security.tasks_security_group_id
+  target_group_arns                 = module.load_balancer.target_group_arns
+  bootstrap_image                   = var.bootstrap_image
+  container_port                    = var.container_port
+  cpu                               = var.task_cpu
+  memory                            = var.task_memory
+  live_desired_count                = var.live_desired_count
+  health_check_grace_period_seconds = var.health_check_grace_period_seconds
+  log_retention_days                = var.log_retention_days
+  kms_key_arn                       = aws_kms_key.this.arn
   environment_variables = {
     DB_HOST = module.database.address
     DB_PORT = tostring(module.database.port)

@@ -1,25 +1,11 @@
 output "deployment" {
-  description = "Everything a blue/green deployment needs to find its way: listeners, target groups, services, metrics dimensions."
-  value = {
-    environment               = var.environment
-    name                      = local.name
-    region                    = data.aws_region.current.name
-    load_balancer_arn         = module.load_balancer.load_balancer_arn
-    load_balancer_arn_suffix  = module.load_balancer.load_balancer_arn_suffix
-    load_balancer_dns_name    = module.load_balancer.dns_name
-    production_listener_arn   = module.load_balancer.production_listener_arn
-    production_listener_port  = module.load_balancer.production_listener_port
-    test_listener_arn         = module.load_balancer.test_listener_arn
-    test_listener_port        = module.load_balancer.test_listener_port
-    target_group_arns         = module.load_balancer.target_group_arns
-    target_group_arn_suffixes = module.load_balancer.target_group_arn_suffixes
-    cluster_name              = module.ecs.cluster_name
-    service_names             = module.ecs.service_names
-    task_family               = module.ecs.task_family
-    log_group_name            = module.ecs.log_group_name
-    deployment_log_group      = aws_cloudwatch_log_group.deployments.name
-    alarm_names               = module.alarms.alarm_names
-  }
+  description = "The deployment contract: everything a blue/green deployment needs to find its way (listeners, target groups, services, metrics dimensions). The same object is published in SSM (deployment_parameter)."
+  value       = local.deployment
+}
+
+output "deployment_parameter" {
+  description = "Name of the SSM parameter that holds the deployment contract as JSON, readable by any machine without Terraform state."
+  value       = aws_ssm_parameter.deployment.name
 }
 
 output "database" {

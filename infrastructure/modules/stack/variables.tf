@@ -144,13 +144,20 @@ variable "alarm_actions" {
   default     = []
 }
 
-variable "emulator_gaps" {
-  description = "Settings the sandbox's AWS emulator does not model (it reports them as unset, so every plan would show a change). Real environments keep the defaults."
-  type = object({
-    performance_insights      = optional(bool, true)
-    health_check_grace_period = optional(number, 30)
-  })
-  default = {}
+variable "performance_insights_enabled" {
+  description = "Performance Insights on the database (query-level load, encrypted with the stack's key). Keep it on; turn it off only where the platform cannot provide it."
+  type        = bool
+  default     = true
+}
+
+variable "health_check_grace_period_seconds" {
+  description = "Seconds ECS ignores failing load balancer health checks of a newly started task. Long enough for the service to boot; every second of it is a second a broken release can hide from ECS."
+  type        = number
+  default     = 30
+  validation {
+    condition     = var.health_check_grace_period_seconds >= 0 && var.health_check_grace_period_seconds <= 1800 && floor(var.health_check_grace_period_seconds) == var.health_check_grace_period_seconds
+    error_message = "health_check_grace_period_seconds must be a whole number of seconds from 0 to 1800 (30 minutes)."
+  }
 }
 
 variable "tags" {

@@ -29,3 +29,15 @@ run "refuses_an_endpoint_that_is_not_a_url" {
   }
   expect_failures = [var.aws_endpoint]
 }
+
+run "deployment_contract_is_published" {
+  command = plan
+  assert {
+    condition     = output.deployment_parameter == "/switchyard/switchyard-sandbox/deployment"
+    error_message = "The sandbox publishes its contract under the same convention as the real environments: /switchyard/switchyard-sandbox/deployment."
+  }
+  assert {
+    condition     = output.deployment.layer == "alb" && output.deployment.contract_version == 1
+    error_message = "The sandbox's contract must name its traffic layer (alb) and its version (1)."
+  }
+}
