@@ -1,3 +1,6 @@
+# One root for the real environments. staging/ and production/ hold byte-identical copies of this
+# file, variables.tf, outputs.tf, versions.tf and tests/ (tests/infrastructure/test_environment_roots.py
+# keeps them so); what makes an environment itself lives in its terraform.tfvars and backend.hcl.
 provider "aws" {
   region = var.region
   default_tags {
@@ -5,39 +8,71 @@ provider "aws" {
   }
 }
 
+locals {
+  service_name = "switchyard"
+  name         = "${local.service_name}-${var.environment}"
+
+  # The one image repository: built once on develop, deployed by digest to staging, then
+  # production. The root without ecr_repository_arn (staging) creates it; the other uses it.
+  create_ecr_repository = var.ecr_repository_arn == null
+  ecr_repository_arn    = local.create_ecr_repository ? aws_ecr_repository.app[0].arn : var.ecr_repository_arn
+  ecr_repository_parts  = local.create_ecr_repository ? null : regex("^arn:aws[a-z-]*:ecr:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):repository/(?P<name>.+)$", var.ecr_repository_arn)
+  ecr_repository_url    = local.create_ecr_repository ? aws_ecr_repository.app[0].repository_url : "${local.ecr_repository_parts.account}.dkr.ecr.${local.ecr_repository_parts.region}.amazonaws.com/${local.ecr_repository_parts.name}"
+}
+
 module "stack" {
   source = "../../modules/stack"
 
-  service_name        = "switchyard"
-  environment         = "production"
-  vpc_cidr            = "10.30.0.0/16"
+  service_name        = local.service_name
+  environment         = var.environment
+  vpc_cidr            = var.vpc_cidr
   availability_zones  = var.availability_zones
-  nat_gateway         = "per_az"
+  nat_gateway         = var.nat_gateway
   certificate_arn     = var.certificate_arn
   test_listener_cidrs = var.runner_cidrs
   bootstrap_image     = var.bootstrap_image
   alarm_actions       = var.alarm_topic_arns
 
-  # Production: survives a zone outage, keeps two weeks of backups, cannot be deleted by accident.
-  live_desired_count       = 3
-  task_cpu                 = 512
-  task_memory              = 1024
-  db_instance_class        = "db.t4g.medium"
-  db_allocated_storage     = 50
-  db_multi_az              = true
-  db_backup_retention_days = 14
-  deletion_protection      = true
-  log_retention_days       = 365
+  live_desired_count       = var.live_desired_count
+  task_cpu                 = var.task_cpu
+  task_memory              = var.task_memory
+  db_instance_class        = var.db_instance_class
+  db_allocated_storage     = var.db_allocated_storage
+  db_multi_az              = var.db_multi_az
+  db_backup_retention_days = var.db_backup_retention_days
+
+  # The same protections in every real environment, so that a promote on staging rehearses
+  # exactly what production does: not variables on purpose.
+  deletion_protection = true
+  log_retention_days  = 365
 }
 
 # GitHub Actions' way in: OIDC and a deploy role limited to this stack (modules/deploy_access).
 module "deploy_access" {
   source               = "../../modules/deploy_access"
-  name                 = "switchyard-production"
+  name                 = local.name
   github_repository    = var.github_repository
-  github_environment   = "production"
+  github_environment   = var.environment
   create_oidc_provider = var.create_oidc_provider
   state_bucket         = var.state_bucket
-  state_key            = "switchyard/production/terraform.tfstate"
-  ecr_repository_arn   = var.ecr_repository_arn
+  state_key            = var.state_key
+  ecr_repository_arn   = local.ecr_repository_arn
+}
+
+resource "aws_ecr_repository" "app" {
+  count                = local.create_ecr_repository ? 1 : 0
+  name                 = "${local.service_name}/app"
+  image_tag_mutability = "IMMUTABLE"
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+  encryption_configuration {
+    encryption_type = "KMS"
+  }
+}
+
+# The repository was a single resource before both roots shared this file.
+moved {
+  from = aws_ecr_repository.app
+  to   = aws_ecr_repository.app[0]
 }

@@ -1,4 +1,8 @@
-# Placeholders for account-specific values. No secrets belong here.
+# Production: what makes it production. main.tf, variables.tf, outputs.tf, versions.tf and tests/
+# are the same files as staging's; only this file and backend.hcl differ.
+environment = "production"
+
+# --- placeholders for account-specific values (no secrets belong here) ---
 region             = "eu-west-1"
 availability_zones = ["eu-west-1a", "eu-west-1b"]
 # ACM certificate for the service's domain (must be issued in the region above).
@@ -10,9 +14,21 @@ bootstrap_image  = "public.ecr.aws/nginx/nginx:1.27-alpine"
 alarm_topic_arns = []
 # The GitHub repository whose deploy workflows may assume the deploy role (OIDC).
 github_repository = "REPLACE-owner/switchyard"
-# Same bucket as backend.hcl.
-state_bucket = "REPLACE-with-your-terraform-state-bucket"
-# The ECR repository created by the staging root (its output ecr_repository_url).
-ecr_repository_arn = "arn:aws:ecr:eu-west-1:111111111111:repository/switchyard/app"
-# Staging created GitHub's OIDC provider if both share this account.
+# GitHub's OIDC provider: false when staging already created it in this same account.
 create_oidc_provider = true
+# Same bucket and key as backend.hcl.
+state_bucket = "REPLACE-with-your-terraform-state-bucket"
+state_key    = "switchyard/production/terraform.tfstate"
+# The ECR repository created by the staging root (its output ecr_repository_url names it).
+ecr_repository_arn = "arn:aws:ecr:eu-west-1:111111111111:repository/switchyard/app"
+
+# --- shape: survives a zone outage, keeps two weeks of backups ---
+vpc_cidr                 = "10.30.0.0/16"
+nat_gateway              = "per_az"
+live_desired_count       = 3
+task_cpu                 = 512
+task_memory              = 1024
+db_instance_class        = "db.t4g.medium"
+db_allocated_storage     = 50
+db_multi_az              = true
+db_backup_retention_days = 14

@@ -1,4 +1,16 @@
-# Account-specific values; terraform.tfvars in this directory carries documented placeholders.
+# What one real environment is. Every value comes from terraform.tfvars in this directory;
+# the account-specific ones there are documented placeholders.
+
+# --- which environment ---------------------------------------------------------------------------
+
+variable "environment" {
+  description = "The environment this root provisions; names its stack (switchyard-<environment>) and the GitHub environment whose jobs may deploy it."
+  type        = string
+  validation {
+    condition     = contains(["staging", "production"], var.environment)
+    error_message = "environment must be staging or production (the sandbox has its own root)."
+  }
+}
 
 variable "region" {
   description = "AWS region of the environment."
@@ -8,6 +20,22 @@ variable "region" {
 variable "availability_zones" {
   description = "Two availability zones of the region."
   type        = list(string)
+}
+
+# --- network and edge ----------------------------------------------------------------------------
+
+variable "vpc_cidr" {
+  description = "IPv4 range of the environment's VPC; distinct per environment so that they can be peered."
+  type        = string
+}
+
+variable "nat_gateway" {
+  description = "NAT of the private subnets: \"single\" (one, cheaper) or \"per_az\" (one per zone, survives a zone outage)."
+  type        = string
+  validation {
+    condition     = contains(["single", "per_az"], var.nat_gateway)
+    error_message = "nat_gateway must be single or per_az: tasks in a real account need a way to AWS and the registry."
+  }
 }
 
 variable "certificate_arn" {
@@ -24,16 +52,55 @@ variable "runner_cidrs" {
   type        = list(string)
 }
 
-variable "bootstrap_image" {
-  description = "Image of the first task definition revision; releases replace it through promote.yml."
-  type        = string
-}
-
 variable "alarm_topic_arns" {
   description = "SNS topics that the 5xx-rate alarms notify."
   type        = list(string)
   default     = []
 }
+
+# --- sizes ---------------------------------------------------------------------------------------
+
+variable "bootstrap_image" {
+  description = "Image of the first task definition revision; releases replace it through promote.yml."
+  type        = string
+}
+
+variable "live_desired_count" {
+  description = "Tasks of the colour that starts live; afterwards the deployment owns the counts."
+  type        = number
+}
+
+variable "task_cpu" {
+  description = "Fargate CPU units per task."
+  type        = number
+}
+
+variable "task_memory" {
+  description = "Memory (MiB) per task."
+  type        = number
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class of the database."
+  type        = string
+}
+
+variable "db_allocated_storage" {
+  description = "Database storage in GiB."
+  type        = number
+}
+
+variable "db_multi_az" {
+  description = "Keep a database standby in a second zone."
+  type        = bool
+}
+
+variable "db_backup_retention_days" {
+  description = "Days of automated database backups (the point-in-time recovery window)."
+  type        = number
+}
+
+# --- delivery: GitHub, Terraform state, images ---------------------------------------------------
 
 variable "github_repository" {
   description = "owner/name of the GitHub repository whose deploy workflows may assume the deploy role."
@@ -51,7 +118,17 @@ variable "state_bucket" {
   type        = string
 }
 
-variable "ecr_repository_arn" {
-  description = "The image repository, created by the staging root: production deploys the digests staging ran."
+variable "state_key" {
+  description = "Key of this environment's state in the bucket (the same as in backend.hcl); the deploy role may write only this one."
   type        = string
+}
+
+variable "ecr_repository_arn" {
+  description = "The image repository to deploy from. null: this root creates it (staging); otherwise the ARN of the one staging created (production deploys the digests staging ran)."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.ecr_repository_arn == null || can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/.+$", var.ecr_repository_arn))
+    error_message = "ecr_repository_arn must be null or an ECR repository ARN (arn:aws:ecr:<region>:<account>:repository/<name>)."
+  }
 }

@@ -1,6 +1,11 @@
 output "deployment" {
-  description = "What the blue/green roles read: listeners, target groups, cluster, services."
+  description = "The deployment contract: what the blue/green roles read (listeners, target groups, cluster, services)."
   value       = module.stack.deployment
+}
+
+output "deployment_parameter" {
+  description = "SSM parameter that holds the deployment contract as JSON, for machines without Terraform state."
+  value       = module.stack.deployment_parameter
 }
 
 output "database" {
@@ -20,5 +25,5 @@ output "deploy_role_arn" {
 
 output "ecr_repository_url" {
   description = "Set as the ECR_REPOSITORY_URL variable of the GitHub environments."
-  value       = aws_ecr_repository.app.repository_url
+  value       = local.ecr_repository_url
 }

@@ -1,4 +1,8 @@
-# Placeholders for account-specific values. No secrets belong here.
+# Staging: what makes it staging. main.tf, variables.tf, outputs.tf, versions.tf and tests/ are
+# the same files as production's; only this file and backend.hcl differ.
+environment = "staging"
+
+# --- placeholders for account-specific values (no secrets belong here) ---
 region             = "eu-west-1"
 availability_zones = ["eu-west-1a", "eu-west-1b"]
 # ACM certificate for the service's domain (must be issued in the region above).
@@ -10,5 +14,21 @@ bootstrap_image  = "public.ecr.aws/nginx/nginx:1.27-alpine"
 alarm_topic_arns = []
 # The GitHub repository whose deploy workflows may assume the deploy role (OIDC).
 github_repository = "REPLACE-owner/switchyard"
-# Same bucket as backend.hcl.
+# GitHub's OIDC provider: staging creates it (one per account).
+create_oidc_provider = true
+# Same bucket and key as backend.hcl.
 state_bucket = "REPLACE-with-your-terraform-state-bucket"
+state_key    = "switchyard/staging/terraform.tfstate"
+# null: staging creates the one image repository (production uses it; see its terraform.tfvars).
+ecr_repository_arn = null
+
+# --- shape: small and cheap, but protected like production so that a promote rehearses the same steps ---
+vpc_cidr                 = "10.20.0.0/16"
+nat_gateway              = "single"
+live_desired_count       = 1
+task_cpu                 = 256
+task_memory              = 512
+db_instance_class        = "db.t4g.micro"
+db_allocated_storage     = 20
+db_multi_az              = false
+db_backup_retention_days = 3

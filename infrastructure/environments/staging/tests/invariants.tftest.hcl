@@ -1,4 +1,6 @@
-# Invariants of the staging root, planned against a mock provider (no AWS account needed).
+# Invariants of a real environment (staging or production), planned against a mock provider (no
+# AWS account needed) with the root's own terraform.tfvars. Identical in both roots: what depends
+# on the environment says so in its condition.
 mock_provider "aws" {
   # Policy documents are rendered by the provider; the mock must return valid JSON.
   mock_data "aws_iam_policy_document" {
@@ -6,33 +8,35 @@ mock_provider "aws" {
   }
 }
 
-variables {
-  region             = "eu-west-1"
-  availability_zones = ["eu-west-1a", "eu-west-1b"]
-  certificate_arn    = "arn:aws:acm:eu-west-1:111111111111:certificate/test"
-  runner_cidrs       = ["192.0.2.0/24"]
-  bootstrap_image    = "public.ecr.aws/nginx/nginx:1.27-alpine"
-  github_repository  = "acme/switchyard"
-  state_bucket       = "acme-terraform-state"
-}
-
 run "database_is_private_encrypted_and_protected" {
   command = plan
   assert {
     condition     = output.posture.database_publicly_accessible == false
-    error_message = "The database must not be publicly accessible."
+    error_message = "The ${var.environment} database must not be publicly accessible."
   }
   assert {
     condition     = output.posture.database_storage_encrypted && output.posture.database_password_managed
-    error_message = "The database must be encrypted, its master password kept by RDS in Secrets Manager."
+    error_message = "The ${var.environment} database must be encrypted, its master password kept by RDS in Secrets Manager."
   }
   assert {
     condition     = output.posture.database_backup_days >= 1
-    error_message = "Staging's database must be backed up."
+    error_message = "The ${var.environment} database must be backed up."
   }
   assert {
     condition     = output.posture.deletion_protection
-    error_message = "Staging's load balancer and database must have deletion protection."
+    error_message = "The ${var.environment} load balancer and database must have deletion protection."
+  }
+}
+
+run "production_survives_a_zone_outage" {
+  command = plan
+  assert {
+    condition     = var.environment != "production" || (output.posture.database_multi_az && output.posture.database_backup_days >= 7)
+    error_message = "Production's database must be Multi-AZ with at least a week of backups."
+  }
+  assert {
+    condition     = var.environment != "production" || var.nat_gateway == "per_az"
+    error_message = "Production needs a NAT gateway per zone, so that one zone's outage does not cut the other's tasks off."
   }
 }
 
@@ -44,11 +48,34 @@ run "both_colours_behind_https" {
   }
   assert {
     condition     = output.posture.https
-    error_message = "Staging serves HTTPS only."
+    error_message = "${var.environment} serves HTTPS only."
   }
   assert {
     condition     = output.posture.idle_colour_initial_count == 0
     error_message = "The idle colour (green) starts with no tasks."
+  }
+}
+
+run "deployment_contract_is_published" {
+  command = plan
+  assert {
+    condition     = output.deployment_parameter == "/switchyard/switchyard-${var.environment}/deployment"
+    error_message = "The contract must be published as /switchyard/switchyard-${var.environment}/deployment (the name the deploy role may read), not ${output.deployment_parameter}."
+  }
+  assert {
+    condition     = output.deployment.layer == "alb" && output.deployment.contract_version == 1 && output.deployment.environment == var.environment
+    error_message = "The contract must name its traffic layer (alb), its version (1) and its environment."
+  }
+}
+
+run "uses_the_image_repository_it_is_given" {
+  command = plan
+  variables {
+    ecr_repository_arn = "arn:aws:ecr:eu-west-1:222222222222:repository/switchyard/app"
+  }
+  assert {
+    condition     = output.ecr_repository_url == "222222222222.dkr.ecr.eu-west-1.amazonaws.com/switchyard/app"
+    error_message = "With ecr_repository_arn set, the root must use that repository, not create one."
   }
 }
 
@@ -58,4 +85,12 @@ run "refuses_a_certificate_that_is_not_an_acm_arn" {
     certificate_arn = "not-an-arn"
   }
   expect_failures = [var.certificate_arn]
+}
+
+run "refuses_the_sandbox_environment" {
+  command = plan
+  variables {
+    environment = "sandbox"
+  }
+  expect_failures = [var.environment]
 }
