@@ -1,5 +1,5 @@
 locals {
-  # /20 per subnet inside a /16 (newbits scale with the VPC size): public 0-1, private 2-3.
+  # A /24 per subnet whatever the VPC size (newbits = 24 - prefix): public 0-1, private 2-3.
   newbits      = 24 - tonumber(split("/", var.cidr_block)[1])
   nat_count    = { none = 0, single = 1, per_az = 2 }[var.nat_gateway]
   public_cidr  = [for i in range(2) : cidrsubnet(var.cidr_block, local.newbits, i)]
