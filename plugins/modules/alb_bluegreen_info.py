@@ -73,12 +73,15 @@ test_weights:
   type: dict
   sample: {"blue": 0, "green": 1}
 colours:
-  description: Per colour, its service's task definition, image, desired and running counts and healthy targets.
+  description: >-
+    Per colour, its service's task definition, image (of the first container), desired and
+    running counts, healthy targets, and whether it is warm (it has tasks and healthy targets,
+    so production can move to it with one listener change).
   returned: always
   type: dict
   sample:
     blue: {"service": "app-blue", "task_definition": "arn:...:task-definition/app:3", "image": "repo@sha256:...",
-           "desired_count": 2, "running_count": 2, "healthy_targets": 2}
+           "desired_count": 2, "running_count": 2, "healthy_targets": 2, "warm": true}
 task_definition:
   description: >-
     The live colour's task definition: every field that can be registered again (what
@@ -145,6 +148,7 @@ def colour_states(module, ecs, elbv2):
             running_count=service["runningCount"],
             healthy_targets=healthy_target_count(elbv2, params["target_group_arns"][colour]),
         )
+        colours[colour]["warm"] = colours[colour]["desired_count"] > 0 and colours[colour]["healthy_targets"] > 0
     return colours, task_definitions
 
 

@@ -75,13 +75,14 @@ test_weights:
 colours:
   description: >-
     Per colour, its server's status in both backends, whether its health checks pass in both,
-    its production counters (responses and 5xx responses since HAProxy started), and the image it
-    runs (empty when it was not asked or did not answer).
+    whether it is warm (its checks pass: the colours always run, so production can move to it
+    with one weight change), its production counters (responses and 5xx responses since HAProxy
+    started), and the image it runs (empty when it was not asked or did not answer).
   returned: always
   type: dict
   sample:
-    blue: {"status": "UP", "test_status": "UP", "healthy": true, "weight": 100, "requests": 1200, "errors": 0,
-           "image": "switchyard/app:v1"}
+    blue: {"status": "UP", "test_status": "UP", "healthy": true, "warm": true, "weight": 100, "requests": 1200,
+           "errors": 0, "image": "switchyard/app:v1"}
 """
 
 import json
@@ -147,6 +148,7 @@ def main():
             status=server["status"],
             test_status=test[colour]["status"],
             healthy=server["healthy"] and test[colour]["healthy"],
+            warm=server["healthy"] and test[colour]["healthy"],
             weight=server["weight"],
             requests=server["requests"],
             errors=server["errors"],

@@ -112,7 +112,9 @@ def test_blue_live_green_idle(aws):
         "desired_count": 2,
         "running_count": 2,
         "healthy_targets": 2,
+        "warm": True,
     }
+    assert result["colours"]["green"]["warm"] is False  # no tasks: a rollback to it would need a scale-up
     # The live revision as it can be registered again: read-only fields dropped, the rest kept.
     assert result["task_definition"] == {
         "family": "svc",

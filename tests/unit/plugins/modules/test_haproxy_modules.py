@@ -34,11 +34,13 @@ def test_bluegreen_info_says_blue_is_live(haproxy):
         "status": "UP",
         "test_status": "MAINT",
         "healthy": False,  # its test-backend server is in maintenance
+        "warm": False,
         "weight": 100,
         "requests": 35,
         "errors": 2,
         "image": "",
     }
+    assert result["colours"]["green"]["warm"] is True
     assert haproxy.commands == ["show stat"]
 
 
