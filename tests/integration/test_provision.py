@@ -106,8 +106,8 @@ def test_terraform_never_undoes_a_release(provisioned, aws, terraform_env):
         )
 
 
-def test_stack_info_finds_what_terraform_outputs(provisioned, run_playbook, tmp_path):
-    """rollback, status and finalize find the stack in AWS by name, without Terraform."""
+def test_the_published_contract_is_what_terraform_outputs(provisioned, run_playbook, tmp_path):
+    """rollback, status and finalize read the deployment contract from AWS, without Terraform."""
     playbook = tmp_path / "find.yml"
     playbook.write_text(
         "- name: Find the stack\n"
@@ -116,12 +116,15 @@ def test_stack_info_finds_what_terraform_outputs(provisioned, run_playbook, tmp_
         "  module_defaults:\n"
         '    group/switchyard.bluegreen.aws: "{{ switchyard_aws_connection }}"\n'
         "  tasks:\n"
-        "    - name: stack_info\n"
-        "      switchyard.bluegreen.stack_info:\n"
-        '        name: "{{ switchyard_stack_name }}"\n'
+        "    - name: deployment_info\n"
+        "      switchyard.bluegreen.deployment_info:\n"
+        '        parameter: "{{ switchyard_deployment_parameter }}"\n'
     )
     found = run_playbook(str(playbook))
     assert found.returncode == 0, found.failure_messages() or found.stderr
-    stack = found.task_results("stack_info")[0]["stack"]
-    expected = {key: provisioned["stack"][key] for key in stack}
-    assert stack == expected
+    contract = found.task_results("deployment_info")[0]["deployment"]
+    assert contract["layer"] == "alb", contract
+    outputs = {**provisioned["stack"], "layer": "alb"}
+    assert {**contract, "contract_version": None} == {**outputs, "contract_version": None}, (
+        "the SSM contract and the Terraform output differ"
+    )
