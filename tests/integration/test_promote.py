@@ -288,3 +288,57 @@ def test_finalize_scales_the_old_colour_down_only_after_its_standby(sandbox, pro
     assert late.returncode == 0, late.failure_messages() or late.stderr
     assert sandbox.service(old_live)["desiredCount"] == 0, "after its standby the old colour is scaled down"
     assert sandbox.service(sandbox.live())["desiredCount"] > 0, "finalize never touches the live colour"
+
+
+def test_promote_keeps_every_field_of_the_live_task_definition(sandbox, promote, first_release):
+    """An ARM64 service with a volume stays ARM64 with its volume: only the image changes."""
+    live = sandbox.live()
+    base = sandbox.ecs.describe_task_definition(taskDefinition=sandbox.service(live)["taskDefinition"])[
+        "taskDefinition"
+    ]
+    container = {
+        **base["containerDefinitions"][0],
+        "image": f"{REPO_IMAGE}:arm-v1",
+        "mountPoints": [{"sourceVolume": "scratch", "containerPath": "/scratch", "readOnly": False}],
+    }
+    registered = sandbox.ecs.register_task_definition(
+        family=base["family"],
+        containerDefinitions=[container, *base["containerDefinitions"][1:]],
+        executionRoleArn=base["executionRoleArn"],
+        taskRoleArn=base.get("taskRoleArn", base["executionRoleArn"]),
+        networkMode=base["networkMode"],
+        cpu=base["cpu"],
+        memory=base["memory"],
+        requiresCompatibilities=["FARGATE"],
+        runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+        volumes=[{"name": "scratch"}],
+        placementConstraints=[],
+    )["taskDefinition"]
+    sandbox.ecs.update_service(
+        cluster=sandbox.stack["cluster_name"],
+        service=sandbox.stack["service_names"][live],
+        taskDefinition=registered["taskDefinitionArn"],
+    )
+
+    run = promote(f"{REPO_IMAGE}:arm-v2")
+
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    assert sandbox.live() != live
+    shipped = sandbox.ecs.describe_task_definition(taskDefinition=sandbox.service(sandbox.live())["taskDefinition"])[
+        "taskDefinition"
+    ]
+    assert shipped["taskDefinitionArn"] != registered["taskDefinitionArn"]
+    assert shipped["containerDefinitions"][0]["image"] == f"{REPO_IMAGE}:arm-v2"
+    assert shipped["runtimePlatform"] == {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"}, (
+        "an ARM64 service came back as another architecture"
+    )
+    assert shipped["volumes"] == registered["volumes"], "the volume was dropped"
+    assert shipped["containerDefinitions"][0]["mountPoints"] == container["mountPoints"]
+    assert shipped["requiresCompatibilities"] == ["FARGATE"]
+    unchanged = {key: value for key, value in registered.items() if key not in _PER_REVISION}
+    kept = {key: value for key, value in shipped.items() if key not in _PER_REVISION}
+    assert kept == unchanged, "a field other than the image changed"
+
+
+# What differs between two revisions by nature, not by the release.
+_PER_REVISION = {"taskDefinitionArn", "revision", "registeredAt", "registeredBy", "containerDefinitions"}
