@@ -10,6 +10,7 @@ from tests.conftest import REPO
 
 SOURCE = (REPO / "infrastructure" / "modules" / "deploy_access" / "main.tf").read_text()
 STACK_CONTRACT = (REPO / "infrastructure" / "modules" / "stack" / "contract.tf").read_text()
+STACK_LEASE = (REPO / "infrastructure" / "modules" / "stack" / "lease.tf").read_text()
 POLICY = SOURCE[
     SOURCE.index('data "aws_iam_policy_document" "deploy"') : SOURCE.index('resource "aws_iam_role_policy" "deploy"')
 ]
@@ -82,4 +83,74 @@ def test_the_role_names_the_parameter_the_stack_publishes():
     stack = re.search(r'deployment_parameter_name\s*=\s*"([^"]+)"', STACK_CONTRACT).group(1)
     assert role.replace("${var.name}", "<name>") == stack.replace("${local.name}", "<name>"), (
         f"the deploy role may read {role} but the stack publishes {stack}"
+    )
+
+
+LEASE_ITEM_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+}
+LEASE_TABLE_TERRAFORM_ACTIONS = {
+    "dynamodb:CreateTable",
+    "dynamodb:DeleteTable",
+    "dynamodb:UpdateTable",
+    "dynamodb:DescribeTable",
+    "dynamodb:DescribeContinuousBackups",
+    "dynamodb:UpdateContinuousBackups",
+    "dynamodb:DescribeTimeToLive",
+    "dynamodb:UpdateTimeToLive",
+    "dynamodb:ListTagsOfResource",
+    "dynamodb:TagResource",
+    "dynamodb:UntagResource",
+}
+
+
+def test_the_deployment_may_use_the_lease_item_by_item():
+    lease = _statement("DeploymentLease")
+    assert set(lease["actions"]) == LEASE_ITEM_ACTIONS, (
+        f"the deployment_lease module needs exactly {sorted(LEASE_ITEM_ACTIONS)}, the policy grants {lease['actions']}"
+    )
+    assert lease["resources"].strip() == "local.lease_table_arn", "the lease statement must name the lease table's ARN"
+
+
+def test_terraform_may_manage_the_lease_table_and_nothing_more():
+    table = _statement("StackLeaseTable")
+    assert set(table["actions"]) == LEASE_TABLE_TERRAFORM_ACTIONS, (
+        f"Terraform manages the lease table with {sorted(LEASE_TABLE_TERRAFORM_ACTIONS)}, "
+        f"the policy grants {table['actions']}"
+    )
+    assert table["resources"].strip() == "local.lease_table_arn", "table management must name the lease table's ARN"
+
+
+def test_dynamodb_permissions_stop_at_the_lease_table():
+    """Every dynamodb: action names the lease table's one ARN: no other table, no index, no stream, no Scan."""
+    granted = set()
+    for statement in STATEMENTS:
+        dynamodb = [a for a in statement["actions"] if a.startswith("dynamodb:")]
+        if not dynamodb:
+            continue
+        granted |= set(dynamodb)
+        assert statement["resources"].strip() == "local.lease_table_arn", (
+            f"{statement['sid']} grants {dynamodb} beyond the lease table: {statement['resources']}"
+        )
+    assert granted == LEASE_ITEM_ACTIONS | LEASE_TABLE_TERRAFORM_ACTIONS, sorted(granted)
+    assert "dynamodb:*" not in POLICY and "dynamodb:Scan" not in POLICY and "dynamodb:Batch" not in POLICY
+
+
+def test_the_lease_table_arn_is_one_table_without_wildcards():
+    arn = re.search(r'lease_table_arn\s*=\s*"([^"]+)"', SOURCE).group(1)
+    assert "*" not in arn and arn.endswith(":table/${var.name}-deployment-lease"), (
+        f"the lease table's ARN must name one table, not a pattern: {arn}"
+    )
+
+
+def test_the_role_names_the_lease_table_the_stack_creates():
+    """deploy_access and the stack derive the table's name by the same convention: <name>-deployment-lease."""
+    role = re.search(r'lease_table_arn\s*=\s*"[^"]*:table/([^"]+)"', SOURCE).group(1)
+    stack = re.search(r'lease_table_name\s*=\s*"([^"]+)"', STACK_LEASE).group(1)
+    assert role.replace("${var.name}", "<name>") == stack.replace("${local.name}", "<name>"), (
+        f"the deploy role may write the table {role} but the stack creates {stack}"
     )

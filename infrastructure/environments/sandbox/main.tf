@@ -12,6 +12,7 @@ provider "aws" {
   endpoints {
     cloudwatch     = var.aws_endpoint
     ec2            = var.aws_endpoint
+    dynamodb       = var.aws_endpoint
     ecs            = var.aws_endpoint
     elbv2          = var.aws_endpoint
     iam            = var.aws_endpoint

@@ -15,6 +15,8 @@ locals {
   oidc_url  = "token.actions.githubusercontent.com"
   # The deployment contract that modules/stack publishes, by the same naming convention.
   deployment_parameter_arn = "${local.arn}:ssm:${local.region}:${local.account}:parameter/switchyard/${var.name}/deployment"
+  # The deployment lease table of modules/stack (lease.tf), by the same convention.
+  lease_table_arn = "${local.arn}:dynamodb:${local.region}:${local.account}:table/${var.name}-deployment-lease"
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -63,6 +65,17 @@ data "aws_iam_policy_document" "deploy" {
     sid       = "ReadDeploymentContract"
     actions   = ["ssm:GetParameter"]
     resources = [local.deployment_parameter_arn]
+  }
+
+  # --- promote / rollback / finalize: the deployment lease (one item per environment) ------------
+  statement {
+    sid = "DeploymentLease"
+    # Conditional writes on the one lease table; no Scan, Query or batch calls, no other table.
+    actions = [
+      "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+      "dynamodb:DescribeTable",
+    ]
+    resources = [local.lease_table_arn]
   }
 
   # --- promote / rollback: the release-owned settings -------------------------------------------
@@ -210,6 +223,18 @@ data "aws_iam_policy_document" "deploy" {
       "ssm:ListTagsForResource",
     ]
     resources = [local.deployment_parameter_arn]
+  }
+  statement {
+    sid = "StackLeaseTable"
+    # Terraform creates and reads the lease table (TTL, point-in-time recovery, tags); it is
+    # encrypted with the stack's key, whose use StackKey grants (kms:CreateGrant, kms:DescribeKey).
+    actions = [
+      "dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:DescribeTable",
+      "dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups",
+      "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive",
+      "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource",
+    ]
+    resources = [local.lease_table_arn]
   }
   statement {
     sid = "StackLogBucket"

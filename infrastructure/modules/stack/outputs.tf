@@ -32,5 +32,13 @@ output "posture" {
     colours                      = keys(module.load_balancer.target_group_arns)
     target_types                 = module.load_balancer.target_types
     idle_colour_initial_count    = module.ecs.initial_desired_counts["green"]
+    lease_table = {
+      billing_mode           = aws_dynamodb_table.lease.billing_mode
+      hash_key               = aws_dynamodb_table.lease.hash_key
+      ttl_attribute          = one([for t in aws_dynamodb_table.lease.ttl : t.attribute_name if t.enabled])
+      point_in_time_recovery = one(aws_dynamodb_table.lease.point_in_time_recovery[*].enabled)
+      encrypted              = one(aws_dynamodb_table.lease.server_side_encryption[*].enabled)
+      deletion_protection    = aws_dynamodb_table.lease.deletion_protection_enabled
+    }
   }
 }

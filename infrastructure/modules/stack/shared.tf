@@ -1,5 +1,6 @@
-# What several modules share: one KMS key for the environment's data at rest,
-# the bucket for load balancer access logs and the role RDS monitoring writes with.
+# What several modules share: one KMS key for the environment's data at rest (logs, database,
+# secrets, the deployment lease), the bucket for load balancer access logs and the role RDS
+# monitoring writes with.
 
 data "aws_iam_policy_document" "kms" {
   #checkov:skip=CKV_AWS_111:a key policy's Resource "*" means this key only; writes are limited to the account and the logs service
@@ -31,7 +32,7 @@ data "aws_iam_policy_document" "kms" {
 }
 
 resource "aws_kms_key" "this" {
-  description             = "${local.name}: logs, database storage and secrets"
+  description             = "${local.name}: logs, database storage, secrets and the deployment lease"
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.kms.json

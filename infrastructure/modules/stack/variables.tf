@@ -115,7 +115,7 @@ variable "db_backup_retention_days" {
 }
 
 variable "deletion_protection" {
-  description = "Deletion protection for the load balancer and the database."
+  description = "Deletion protection for the load balancer, the database and the deployment lease table."
   type        = bool
   default     = true
 }

@@ -41,3 +41,22 @@ run "deployment_contract_is_published" {
     error_message = "The sandbox's contract must name its traffic layer (alb) and its version (1)."
   }
 }
+
+run "deployment_lease_table_is_published" {
+  command = plan
+  assert {
+    condition     = output.deployment.lease_table == "switchyard-sandbox-deployment-lease"
+    error_message = "The sandbox's contract must name its lease table switchyard-sandbox-deployment-lease, by the same convention as the real environments."
+  }
+  assert {
+    condition = output.posture.lease_table == {
+      billing_mode           = "PAY_PER_REQUEST"
+      hash_key               = "environment"
+      ttl_attribute          = "ttl"
+      point_in_time_recovery = true
+      encrypted              = true
+      deletion_protection    = false
+    }
+    error_message = "The sandbox's lease table is the real one (on-demand, TTL on ttl, PITR, encrypted), only without deletion protection."
+  }
+}

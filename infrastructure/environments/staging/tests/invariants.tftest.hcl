@@ -68,6 +68,30 @@ run "deployment_contract_is_published" {
   }
 }
 
+run "deployment_lease_table_is_published_and_protected" {
+  command = plan
+  assert {
+    condition     = output.deployment.lease_table == "switchyard-${var.environment}-deployment-lease"
+    error_message = "The contract must name the lease table switchyard-${var.environment}-deployment-lease (the one table the deploy role may write), not ${output.deployment.lease_table}."
+  }
+  assert {
+    condition     = output.posture.lease_table.billing_mode == "PAY_PER_REQUEST" && output.posture.lease_table.hash_key == "environment"
+    error_message = "The ${var.environment} lease table is on-demand with one item per environment (hash key environment)."
+  }
+  assert {
+    condition     = output.posture.lease_table.ttl_attribute == "ttl"
+    error_message = "Abandoned leases in ${var.environment} must expire: TTL on the attribute ttl."
+  }
+  assert {
+    condition     = output.posture.lease_table.point_in_time_recovery && output.posture.lease_table.encrypted
+    error_message = "The ${var.environment} lease table must have point-in-time recovery and encryption with the stack's key."
+  }
+  assert {
+    condition     = output.posture.lease_table.deletion_protection
+    error_message = "The ${var.environment} lease table must have deletion protection."
+  }
+}
+
 run "uses_the_image_repository_it_is_given" {
   command = plan
   variables {

@@ -1,5 +1,6 @@
-# The deployment contract as the stack publishes it: applied against a mock provider (offline),
-# so the parameter's value is known and can be read back the way a deployment reads it.
+# The deployment contract as the stack publishes it, and the lease table it names: applied against
+# a mock provider (offline), so the parameter's value is known and can be read back the way a
+# deployment reads it.
 mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
@@ -67,9 +68,56 @@ run "publishes_the_deployment_contract_in_ssm" {
       "environment", "name", "region", "load_balancer_arn", "load_balancer_arn_suffix", "load_balancer_dns_name",
       "production_listener_arn", "production_listener_port", "test_listener_arn", "test_listener_port",
       "target_group_arns", "target_group_arn_suffixes", "cluster_name", "service_names", "task_family",
-      "log_group_name", "deployment_log_group", "alarm_names",
+      "log_group_name", "deployment_log_group", "alarm_names", "lease_table",
     ] : contains(keys(jsondecode(aws_ssm_parameter.deployment.value)), key)])
     error_message = "The published contract lost a key that the roles read."
+  }
+}
+
+run "lease_table_is_on_demand_expiring_recoverable_and_encrypted" {
+  command = apply
+  assert {
+    condition     = jsondecode(aws_ssm_parameter.deployment.value).lease_table == "switchyard-staging-deployment-lease" && aws_dynamodb_table.lease.name == output.deployment.lease_table
+    error_message = "The contract's lease_table must name the stack's lease table, <service>-<environment>-deployment-lease (the table the deploy role may write)."
+  }
+  assert {
+    condition     = aws_dynamodb_table.lease.billing_mode == "PAY_PER_REQUEST"
+    error_message = "The lease table is on-demand: a few writes per deployment, no capacity to plan or throttle on."
+  }
+  assert {
+    condition     = aws_dynamodb_table.lease.hash_key == "environment" && one([for a in aws_dynamodb_table.lease.attribute : a.type if a.name == "environment"]) == "S" && length(aws_dynamodb_table.lease.attribute) == 1
+    error_message = "The lease table holds one item per environment: hash key environment (string), no other key."
+  }
+  assert {
+    condition     = aws_dynamodb_table.lease.ttl[0].enabled && aws_dynamodb_table.lease.ttl[0].attribute_name == "ttl"
+    error_message = "An abandoned lease must expire: TTL enabled on the attribute ttl, the one the deployment_lease module writes."
+  }
+  assert {
+    condition     = aws_dynamodb_table.lease.point_in_time_recovery[0].enabled
+    error_message = "The lease table must have point-in-time recovery."
+  }
+  assert {
+    condition     = aws_dynamodb_table.lease.server_side_encryption[0].enabled && aws_dynamodb_table.lease.server_side_encryption[0].kms_key_arn == aws_kms_key.this.arn
+    error_message = "The lease table must be encrypted with the stack's own KMS key."
+  }
+  assert {
+    condition     = aws_dynamodb_table.lease.deletion_protection_enabled
+    error_message = "The lease table follows deletion_protection (true by default)."
+  }
+  assert {
+    condition     = output.posture.lease_table == { billing_mode = "PAY_PER_REQUEST", hash_key = "environment", ttl_attribute = "ttl", point_in_time_recovery = true, encrypted = true, deletion_protection = true }
+    error_message = "The posture output must report the lease table's protections as configured."
+  }
+}
+
+run "lease_table_follows_deletion_protection" {
+  command = plan
+  variables {
+    deletion_protection = false
+  }
+  assert {
+    condition     = aws_dynamodb_table.lease.deletion_protection_enabled == false
+    error_message = "Without deletion_protection (the sandbox) the lease table must be deletable like the rest of the stack."
   }
 }
 
