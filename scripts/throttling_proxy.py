@@ -1,7 +1,7 @@
 """SANDBOX ONLY: a reverse proxy in front of the AWS API emulator that throttles a share of the calls.
 
 Every request is forwarded to the emulator unchanged, except a share of the AWS API calls (--rate,
-drawn from a seeded RNG) that the proxy answers itself, without forwarding, with the throttling
+drawn from seeded RNGs, one per action) that the proxy answers itself, without forwarding, with the throttling
 error AWS returns in that call's protocol, so botocore classifies it as throttling:
 
 - json (X-Amz-Target: ECS, CloudWatch, CloudWatch Logs, SSM, DynamoDB...): 400,
@@ -129,18 +129,24 @@ def throttling_response(call: Call, request_content_type: str = "") -> tuple[int
 
 
 class Throttle:
-    """Decides, from a seeded RNG, which calls are throttled; thread-safe."""
+    """Decides which calls are throttled, from one seeded RNG per AWS action; thread-safe.
+
+    One stream per action keeps the fate of the n-th call of an action the same from run to run,
+    whatever the number of calls of other actions (polling loops vary with timing).
+    """
 
     def __init__(self, rate: float, seed: int):
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"the throttling rate must be between 0 and 1, not {rate}")
         self.rate = rate
-        self._random = random.Random(seed)
+        self.seed = seed
+        self._streams: dict[str, random.Random] = {}
         self._lock = threading.Lock()
 
-    def __call__(self) -> bool:
+    def __call__(self, call: Call) -> bool:
         with self._lock:
-            return self._random.random() < self.rate
+            stream = self._streams.setdefault(call.name, random.Random(f"{self.seed}:{call.name}"))
+            return stream.random() < self.rate
 
 
 class Stats:
@@ -185,7 +191,7 @@ def handler_class(upstream: str, throttle: Throttle, stats: Stats) -> type[BaseH
                 self.answer(200, {"Content-Type": "application/json"}, json.dumps(stats.as_dict()).encode())
                 return
             call = identify(self.command, self.path, headers, body)
-            throttled = call is not None and throttle()
+            throttled = call is not None and throttle(call)
             if call is not None:
                 stats.record(call, throttled)
             if throttled:

@@ -204,13 +204,29 @@ def test_cbor_text_map_follows_rfc_8949(items, encoded):
     assert cbor_text_map(items) == encoded
 
 
+ECS_CALL = Call("ecs", "DescribeServices", "json")
+ELB_CALL = Call("elasticloadbalancing", "DescribeTargetHealth", "query")
+
+
 def test_the_throttle_is_reproducible_from_its_seed_and_keeps_to_its_rate():
     first, second = Throttle(0.3, seed=7), Throttle(0.3, seed=7)
-    decisions = [first() for _ in range(10_000)]
-    assert decisions == [second() for _ in range(10_000)], "the same seed must throttle the same calls"
+    decisions = [first(ECS_CALL) for _ in range(10_000)]
+    assert decisions == [second(ECS_CALL) for _ in range(10_000)], "the same seed must throttle the same calls"
     assert 0.28 < sum(decisions) / len(decisions) < 0.32
-    assert not any(Throttle(0.0, seed=1)() for _ in range(100))
-    assert all(Throttle(1.0, seed=1)() for _ in range(100))
+    assert decisions != [Throttle(0.3, seed=8)(ECS_CALL) for _ in range(10_000)], "another seed, other calls"
+    assert not any(Throttle(0.0, seed=1)(ECS_CALL) for _ in range(100))
+    assert all(Throttle(1.0, seed=1)(ECS_CALL) for _ in range(100))
+
+
+def test_the_fate_of_an_actions_calls_does_not_depend_on_how_many_other_calls_came_between():
+    alone, interleaved = Throttle(0.3, seed=7), Throttle(0.3, seed=7)
+    expected = [alone(ECS_CALL) for _ in range(200)]
+    seen = []
+    for polls in range(200):
+        for _ in range(polls % 5):
+            interleaved(ELB_CALL)
+        seen.append(interleaved(ECS_CALL))
+    assert seen == expected
 
 
 @pytest.mark.parametrize("rate", [-0.1, 1.5])
