@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -126,8 +127,39 @@ class PlaybookRun:
         ]
 
 
-def playbook_runner(extra_env: dict[str, str], default_inventory: str):
-    """A function that runs one of our playbooks and reads its result through the JSON callback."""
+class StartedPlaybook:
+    """An ansible-playbook run in the background (its own process group, so it can be killed whole)."""
+
+    def __init__(self, command: list[str], env: dict[str, str]):
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the playbook and its workers at once, as a dying runner would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def wait(self, timeout: float = 600) -> PlaybookRun:
+        stdout, stderr = self.process.communicate(timeout=timeout)
+        try:
+            report = json.loads(stdout[stdout.index("{") :])
+        except ValueError:
+            report = {}
+        return PlaybookRun(self.process.returncode, report, stderr)
+
+
+def playbook_runner(extra_env: dict[str, str], default_inventory: str, background: bool = False):
+    """A function that runs one of our playbooks and reads its result through the JSON callback.
+
+    With background=True the function starts the run and returns a StartedPlaybook.
+    """
     env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
@@ -137,7 +169,7 @@ def playbook_runner(extra_env: dict[str, str], default_inventory: str):
         **extra_env,
     }
 
-    def run(playbook: str, *args: str, inventory: str = default_inventory) -> PlaybookRun:
+    def run(playbook: str, *args: str, inventory: str = default_inventory):
         command = [
             str(Path(sys.executable).parent / "ansible-playbook"),
             str(REPO / "playbooks" / playbook),
@@ -145,12 +177,8 @@ def playbook_runner(extra_env: dict[str, str], default_inventory: str):
             str(REPO / "inventories" / inventory),
             *args,
         ]
-        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)
-        try:
-            report = json.loads(done.stdout[done.stdout.index("{") :])
-        except ValueError:
-            report = {}
-        return PlaybookRun(done.returncode, report, done.stderr)
+        started = StartedPlaybook(command, env)
+        return started if background else started.wait()
 
     return run
 

@@ -28,4 +28,25 @@ options:
     description: Seconds between measurements while baking.
     type: float
     default: 15
+  lease:
+    description:
+      - The deployment lease of the run that bakes. After each measurement the module checks that
+        the run still holds it with O(lease.token); when another run (a rollback) has taken it, the
+        bake ends at once with the verdict C(preempted) and the reason in RV(preempted).
+    type: dict
+    suboptions:
+      table:
+        description: The DynamoDB table of the lease (AWS).
+        type: str
+      path:
+        description: The lock file of the lease (development).
+        type: path
+      environment:
+        description: The environment whose lease it is.
+        type: str
+        required: true
+      token:
+        description: The run's fencing token.
+        type: int
+        required: true
 """

@@ -36,17 +36,22 @@ def rate_report(requests, errors, threshold_percent, min_requests, window_second
     )
 
 
-def bake(measure, bake_seconds, poll_seconds, sleep):
+def bake(measure, bake_seconds, poll_seconds, sleep, lost=None):
     """Measure until the window is bake_seconds long; stop early once the verdict is breached.
 
     measure() returns a dict with at least "verdict" and "window_seconds"; sleep is time.sleep
-    (passed in so that the loop is tested without waiting).
+    (passed in so that the loop is tested without waiting). lost(), when given, is asked after
+    each measurement: a reason (the run lost its deployment lease) ends the bake at once with the
+    verdict "preempted" and that reason.
     """
-    result = measure()
-    while result["verdict"] != "breached" and result["window_seconds"] < bake_seconds:
-        sleep(min(poll_seconds, bake_seconds - result["window_seconds"]))
+    while True:
         result = measure()
-    return result
+        reason = lost() if lost else None
+        if reason:
+            return dict(result, verdict="preempted", preempted=reason)
+        if result["verdict"] == "breached" or result["window_seconds"] >= bake_seconds:
+            return result
+        sleep(min(poll_seconds, bake_seconds - result["window_seconds"]))
 
 
 def readiness_problems(service, expected_task_definition, healthy_targets):

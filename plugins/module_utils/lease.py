@@ -649,3 +649,27 @@ class FileStore:
             return current, decision
         finally:
             os.close(fd)  # releases the lock
+
+
+def lost_reason(item, environment, token):
+    """None while the run of token still holds the lease; else why it stops (the lost message)."""
+    if holds(item, token):
+        return None
+    return lost_message(item, Request(environment=environment, token=int(token)))
+
+
+def lease_watcher(lease, dynamodb=None):
+    """For a bake: a function that says why the run of lease["token"] lost its lease, or None.
+
+    lease holds table or path, environment and token (None: nothing to watch); dynamodb creates
+    the DynamoDB client when the lease is in a table.
+    """
+    if not lease:
+        return None
+    if lease.get("path"):
+        store = FileStore(lease["path"])
+    elif dynamodb is not None and lease.get("table"):
+        store = DynamoStore(dynamodb(), lease["table"])
+    else:
+        raise LeaseError("The lease to watch names neither a lock file (path) nor, for an AWS module, a table.")
+    return lambda: lost_reason(store.read(lease["environment"]), lease["environment"], lease["token"])

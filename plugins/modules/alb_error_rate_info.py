@@ -62,7 +62,7 @@ rate_percent:
   type: float
   sample: 0.25
 verdict:
-  description: C(breached), C(healthy) or C(insufficient_data).
+  description: C(breached), C(healthy), C(insufficient_data), or C(preempted) (see O(lease)).
   returned: always
   type: str
   sample: healthy
@@ -71,6 +71,11 @@ window_seconds:
   returned: always
   type: float
   sample: 60.0
+preempted:
+  description: Why the bake ended early with the verdict C(preempted) (the run lost its deployment lease).
+  returned: when the verdict is C(preempted)
+  type: str
+  sample: promote lost the deployment lease of production to a rollback
 """
 
 import time
@@ -86,6 +91,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import
     bake,
     rate_report,
 )
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import LeaseError, lease_watcher
 
 
 def measure(cloudwatch, params):
@@ -112,12 +118,26 @@ def main():
         min_requests=dict(type="int", default=100),
         bake_seconds=dict(type="float", default=0),
         poll_seconds=dict(type="float", default=15),
+        lease=dict(
+            type="dict",
+            options=dict(
+                table=dict(type="str"),
+                path=dict(type="path"),
+                environment=dict(type="str", required=True),
+                token=dict(type="int", required=True),
+            ),
+        ),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     try:
         cloudwatch = client(module, "cloudwatch")
-        result = bake(lambda: measure(cloudwatch, params), params["bake_seconds"], params["poll_seconds"], time.sleep)
+        lost = lease_watcher(params["lease"], lambda: client(module, "dynamodb"))
+        result = bake(
+            lambda: measure(cloudwatch, params), params["bake_seconds"], params["poll_seconds"], time.sleep, lost
+        )
+    except LeaseError as e:
+        module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     module.exit_json(changed=False, **result)

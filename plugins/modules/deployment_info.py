@@ -63,6 +63,11 @@ deployment:
     cluster_name: switchyard-production
     service_names: {"blue": "switchyard-production-blue", "green": "switchyard-production-green"}
     deployment_log_group: /switchyard/switchyard-production/deployments
+missing:
+  description: On failure, whether the parameter does not exist (a new environment, before its first provision).
+  returned: on failure
+  type: bool
+  sample: true
 stack:
   description: The same as I(deployment), under the name earlier versions returned.
   returned: always
@@ -92,11 +97,12 @@ def run(module, ssm):
             " Provision the environment (playbooks/provision.yml), which publishes it, or check the stack"
             " name and the region.",
             parameter=parameter,
+            missing=True,
         )
     try:
         deployment = parse(value, parameter)
     except ContractError as e:
-        module.fail_json(msg=str(e), parameter=parameter)
+        module.fail_json(msg=str(e), parameter=parameter, missing=False)
     module.exit_json(changed=False, parameter=parameter, deployment=deployment, stack=deployment)
 
 

@@ -55,7 +55,7 @@ rate_percent:
   type: float
   sample: 0.25
 verdict:
-  description: C(breached), C(healthy) or C(insufficient_data).
+  description: C(breached), C(healthy), C(insufficient_data), or C(preempted) (see O(lease)).
   returned: always
   type: str
   sample: healthy
@@ -64,6 +64,11 @@ window_seconds:
   returned: always
   type: float
   sample: 60.0
+preempted:
+  description: Why the bake ended early with the verdict C(preempted) (the run lost its deployment lease).
+  returned: when the verdict is C(preempted)
+  type: str
+  sample: promote lost the deployment lease of development to a rollback
 """
 
 import time
@@ -79,6 +84,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import
     bake,
     rate_report,
 )
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import LeaseError, lease_watcher
 
 
 def counters(params):
@@ -96,6 +102,15 @@ def main():
             min_requests=dict(type="int", default=100),
             bake_seconds=dict(type="float", default=0),
             poll_seconds=dict(type="float", default=15),
+            lease=dict(
+                type="dict",
+                options=dict(
+                    table=dict(type="str"),
+                    path=dict(type="path"),
+                    environment=dict(type="str", required=True),
+                    token=dict(type="int", required=True),
+                ),
+            ),
         ),
         supports_check_mode=True,
     )
@@ -115,9 +130,12 @@ def main():
     try:
         # Counters are totals since HAProxy started: the window is what they gained since now.
         start = counters(params)
-        result = bake(measure, params["bake_seconds"], params["poll_seconds"], time.sleep)
+        lost = lease_watcher(params["lease"])
+        result = bake(measure, params["bake_seconds"], params["poll_seconds"], time.sleep, lost)
     except RuntimeApiError as e:
         module.fail_json(msg=f"Could not read the 5xx rate of {params['colour']}: {e}")
+    except LeaseError as e:
+        module.fail_json(msg=str(e))
     module.exit_json(changed=False, **result)
 
 

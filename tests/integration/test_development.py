@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -117,6 +118,39 @@ def test_a_release_that_answers_5xx_is_rolled_back_automatically(dev):
     assert served_version(dev.balancer.test_url) == f"{IMAGE}:v1"
     record = json.loads((dev.state / "deployments.jsonl").read_text().splitlines()[-1])
     assert record["outcome"] == "rolled_back" and record["error_rates"][-1]["verdict"] == "breached"
+
+
+def test_a_promote_while_another_run_holds_the_lock_file_is_refused(dev):
+    """The development environment has the same lease semantics as AWS, from a local lock file."""
+    lease_file = Path(dev.stack["record_file"]).parent / "lease.json"
+    saved = lease_file.read_text() if lease_file.exists() else None
+    now = time.time()
+    held = json.loads(saved) if saved else {}
+    token = int(held.get("development", {}).get("token", 0)) + 1
+    held["development"] = {
+        "environment": "development",
+        "token": token,
+        "state": "held",
+        "operation": "promote",
+        "phase": "baking 100",
+        "holder": {"actor": "a-colleague", "run_id": "7", "host": "their-laptop"},
+        "started": now - 30,
+        "heartbeat": now - 5,
+        "expires": now + 600,
+        "details": {"image": f"{IMAGE}:theirs"},
+    }
+    lease_file.write_text(json.dumps(held))
+    weights = dev.weights()
+    try:
+        run = dev.play("promote.yml", "-e", f"image={IMAGE}:v7")
+        assert run.returncode != 0
+        refusal = " ".join(run.failure_messages())
+        assert "a-colleague" in refusal and "baking 100" in refusal, refusal
+        assert dev.weights() == weights and run.changed == 0
+    finally:
+        held["development"]["state"] = "released"
+        held["development"]["outcome"] = "done"
+        lease_file.write_text(json.dumps(held))
 
 
 def test_rollback_returns_traffic_to_the_warm_colour_and_status_reads_it_from_haproxy(dev):

@@ -78,3 +78,27 @@ def test_bake_of_zero_seconds_measures_once():
     calls = []
     bake(lambda: calls.append(1) or {"verdict": "healthy", "window_seconds": 0.0}, 0, 15, lambda _: None)
     assert calls == [1]
+
+
+def test_a_bake_ends_at_once_when_the_run_loses_its_lease():
+    measured, slept = [], []
+
+    def measure():
+        measured.append(1)
+        return {"verdict": "healthy", "window_seconds": len(measured) * 10.0}
+
+    answers = iter([None, "a rollback took the lease"])
+    result = bake(measure, 300, 10, slept.append, lost=lambda: next(answers))
+    assert result["verdict"] == "preempted" and result["preempted"] == "a rollback took the lease"
+    assert len(measured) == 2 and slept == [10], "the bake must stop at the first look after the lease is lost"
+
+
+def test_a_bake_that_keeps_its_lease_runs_its_window():
+    measured = []
+
+    def measure():
+        measured.append(1)
+        return {"verdict": "healthy", "window_seconds": len(measured) * 10.0}
+
+    result = bake(measure, 30, 10, lambda seconds: None, lost=lambda: None)
+    assert result["verdict"] == "healthy" and len(measured) == 3

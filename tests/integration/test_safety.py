@@ -1,0 +1,250 @@
+"""Deployment safety on the sandbox: one lease per environment, a rollback that always wins,
+runs that recover from interruption (issue 8). Everything goes through the playbooks; the tests
+read AWS back through boto3."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+
+import pytest
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from tests.conftest import TF_WORKSPACE, playbook_runner
+from tests.integration.test_promote import FAST, REPO_IMAGE, Sandbox
+
+pytestmark = pytest.mark.sandbox
+
+ENVIRONMENT = "sandbox"
+
+
+class Lease:
+    """The environment's lease item, read and written straight in DynamoDB."""
+
+    def __init__(self, aws, table: str):
+        self.dynamodb, self.table = aws("dynamodb"), table
+
+    def item(self) -> dict:
+        found = self.dynamodb.get_item(
+            TableName=self.table, Key={"environment": {"S": ENVIRONMENT}}, ConsistentRead=True
+        )
+        return {k: TypeDeserializer().deserialize(v) for k, v in found.get("Item", {}).items()}
+
+    def put(self, item: dict) -> None:
+        self.dynamodb.put_item(
+            TableName=self.table,
+            Item={
+                k: TypeSerializer().serialize(v)
+                for k, v in json.loads(json.dumps(item), parse_float=Decimal).items()
+                if v is not None
+            },
+        )
+
+    def wait_for_phase(self, phase: str, run, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while self.item().get("phase") != phase or self.item().get("state") != "held":
+            if run.process.poll() is not None:
+                pytest.fail(f"the promote ended before phase {phase!r}: {run.wait().failure_messages()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the promote never reached phase {phase!r} (lease: {self.item()})")
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def sandbox(provisioned, aws):
+    return Sandbox(aws, provisioned["stack"])
+
+
+@pytest.fixture(scope="module")
+def lease(provisioned, aws):
+    return Lease(aws, provisioned["stack"]["lease_table"])
+
+
+@pytest.fixture(scope="module")
+def start(sandbox_endpoint):
+    """Start a playbook in the background."""
+    return playbook_runner(
+        {"AWS_ENDPOINT_URL": sandbox_endpoint, "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE}, "sandbox", background=True
+    )
+
+
+@pytest.fixture(scope="module")
+def promote(run_playbook):
+    def run(image: str, *extra: str):
+        return run_playbook("promote.yml", "-e", f"image={image}", *FAST, *extra)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def released(sandbox, promote, lease):
+    """A release live and no run holding the lease."""
+    run = promote(f"{REPO_IMAGE}:safety-v1")
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    assert lease.item()["state"] == "released"
+    return run
+
+
+def test_two_concurrent_promotes_exactly_one_proceeds(sandbox, start, lease, released):
+    first = start("promote.yml", "-e", f"image={REPO_IMAGE}:race-a", *FAST)
+    time.sleep(1.5)
+    second = start("promote.yml", "-e", f"image={REPO_IMAGE}:race-b", *FAST)
+    runs = [first.wait(), second.wait()]
+
+    assert sorted(run.returncode == 0 for run in runs) == [False, True], [r.failure_messages() for r in runs]
+    loser = next(run for run in runs if run.returncode != 0)
+    refusal = " ".join(loser.failure_messages())
+    assert "is held by" in refusal and "for promote" in refusal and "switchyard_break_lease" in refusal, refusal
+    assert loser.changed == 0, "the refused promote must change nothing"
+    winner_image = f"{REPO_IMAGE}:race-a" if runs[0].returncode == 0 else f"{REPO_IMAGE}:race-b"
+    assert sandbox.image(sandbox.live()) == winner_image
+    assert lease.item()["state"] == "released"
+
+
+@pytest.mark.parametrize(
+    ("mode", "phase"), [("canary", "baking 10"), ("all_at_once", "baking 100")], ids=["canary-step", "all-at-once-bake"]
+)
+def test_rollback_preempts_a_baking_promote(sandbox, start, run_playbook, lease, released, mode, phase):
+    old = sandbox.live()
+    old_image = sandbox.image(old)
+    running = start(
+        "promote.yml",
+        "-e",
+        f"image={REPO_IMAGE}:preempted-{mode}",
+        *FAST,
+        "-e",
+        f"switchyard_switch_mode={mode}",
+        "-e",
+        "switchyard_step_bake_seconds=8",
+        "-e",
+        "switchyard_bake_seconds=8",
+    )
+    lease.wait_for_phase(phase, running)
+
+    rollback = run_playbook("rollback.yml")
+    assert rollback.returncode == 0, rollback.failure_messages() or rollback.stderr
+    restored = sandbox.weights("production")
+    promoted = running.wait()
+
+    assert promoted.returncode != 0, "a preempted promote must exit non-zero"
+    message = " ".join(promoted.failure_messages())
+    assert "preempted" in message and "rollback" in message, message
+    assert sandbox.live() == old and sandbox.image(old) == old_image, "production ends on the old colour"
+    assert sandbox.weights("production") == restored, "the promote wrote the listener after the rollback"
+    record = next(r for r in sandbox.records() if r["kind"] == "promote")
+    assert record["outcome"] == "preempted", record
+    assert record["preempted_by"]["actor"], record
+    assert lease.item()["operation"] == "rollback"
+
+
+def test_rollback_during_the_health_gate_never_lets_production_move(sandbox, start, run_playbook, lease, released):
+    old = sandbox.live()
+    idle = sandbox.idle()
+    sandbox.ecs.update_service(
+        cluster=sandbox.stack["cluster_name"], service=sandbox.stack["service_names"][idle], desiredCount=0
+    )
+    sandbox.wait_for_no_targets(idle)
+    running = start(
+        "promote.yml", "-e", f"image={REPO_IMAGE}:gate-unhealthy", *FAST, "-e", "switchyard_health_timeout=10"
+    )
+    lease.wait_for_phase("releasing", running)
+    time.sleep(1)  # inside the health gate
+
+    rollback = run_playbook("rollback.yml")
+    assert rollback.returncode == 0, rollback.failure_messages() or rollback.stderr
+    promoted = running.wait()
+
+    assert promoted.returncode != 0
+    assert sandbox.live() == old
+    assert sandbox.weights("production")[idle] == 0
+    assert next(r for r in sandbox.records() if r["kind"] == "promote")["outcome"] == "preempted"
+
+
+def test_an_expired_lease_lets_a_promote_through_and_a_live_one_does_not(sandbox, promote, lease, released):
+    now = time.time()
+    stale = {
+        "environment": ENVIRONMENT,
+        "token": int(lease.item()["token"]) + 1,
+        "state": "held",
+        "operation": "promote",
+        "phase": "baking 100",
+        "holder": {"actor": "someone-else", "run_id": "42", "host": "their-laptop"},
+        "started": now - 600,
+        "heartbeat": now - 300,
+        "expires": now + 300,
+        "details": {"image": f"{REPO_IMAGE}:theirs"},
+    }
+    lease.put(stale)
+    before = sandbox.snapshot()
+    refused = promote(f"{REPO_IMAGE}:after-stale")
+    assert refused.returncode != 0
+    refusal = " ".join(refused.failure_messages())
+    assert "someone-else" in refusal and "baking 100" in refusal and "their-laptop" in refusal, refusal
+    assert sandbox.snapshot() == before, "a refused promote must change nothing"
+
+    lease.put({**stale, "expires": now - 1})
+    passed = promote(f"{REPO_IMAGE}:after-stale")
+    assert passed.returncode == 0, passed.failure_messages() or passed.stderr
+    assert sandbox.image(sandbox.live()) == f"{REPO_IMAGE}:after-stale"
+    item = lease.item()
+    assert item["state"] == "released" and item["took_over"]["reason"] == "expired", item
+
+
+def _status_lines(run) -> str:
+    return json.dumps(run.report)
+
+
+@pytest.mark.parametrize(
+    ("phase", "mode", "then"),
+    [
+        ("releasing", "all_at_once", "rerun"),
+        ("healthy", "all_at_once", "rollback"),
+        ("baking 10", "canary", "rerun"),
+        ("baking 100", "all_at_once", "rollback"),
+    ],
+    ids=["task-definition-registered", "idle-colour-scaled-up", "canary-at-10", "bake-at-100"],
+)
+def test_a_promote_killed_part_way_is_told_and_recovered(
+    sandbox, start, run_playbook, promote, lease, released, phase, mode, then
+):
+    old = sandbox.live()
+    old_image = sandbox.image(old)
+    image = f"{REPO_IMAGE}:killed-{phase.replace(' ', '-')}"
+    slow = [
+        "-e",
+        f"switchyard_switch_mode={mode}",
+        "-e",
+        "switchyard_step_bake_seconds=8",
+        "-e",
+        "switchyard_bake_seconds=8",
+    ]
+    running = start("promote.yml", "-e", f"image={image}", *FAST, *slow)
+    lease.wait_for_phase(phase, running)
+    running.kill()
+
+    status = run_playbook("status.yml")
+    assert status.returncode == 0, status.failure_messages() or status.stderr
+    shown = _status_lines(status)
+    assert "INTERRUPTED" in shown and f"phase {phase}" in shown and image in shown, shown[-3000:]
+
+    def rollback_restores():
+        back = run_playbook("rollback.yml")
+        assert back.returncode == 0, back.failure_messages() or back.stderr
+        assert sandbox.live() == old and sandbox.image(old) == old_image, "rollback returns to the old release"
+
+    def rerun_converges():
+        again = promote(image, *slow)
+        assert again.returncode == 0, again.failure_messages() or again.stderr
+        assert sandbox.image(sandbox.live()) == image
+        assert sandbox.weights("production")[sandbox.live()] > 0 and sandbox.live() != old
+
+    if then == "rerun":
+        rerun_converges()
+        rollback_restores()
+    else:
+        rollback_restores()
+        rerun_converges()
+    assert lease.item()["state"] == "released"
+    # No sequence leaves the only warm colour scaled down.
+    assert sandbox.service(sandbox.live())["desiredCount"] > 0
