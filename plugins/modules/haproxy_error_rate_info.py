@@ -108,7 +108,7 @@ def main():
                     table=dict(type="str"),
                     path=dict(type="path"),
                     environment=dict(type="str", required=True),
-                    token=dict(type="int", required=True),
+                    token=dict(type="int", required=True, no_log=False),  # a fencing number, not a secret
                 ),
             ),
         ),
