@@ -1,4 +1,5 @@
-"""Prints what a promote and a rollback cost on the sandbox: wall time and AWS API calls.
+"""Prints what a promote and a rollback cost on the sandbox: wall time and AWS API calls, what the
+deployment lease adds to a promote, and how long a preempted promote takes to stop.
 
     make sandbox-up && .venv/bin/python scripts/benchmark.py
 
@@ -17,8 +18,11 @@ import sys
 import time
 import urllib.request
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs
+
+import boto3
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = REPO / ".venv" / "bin"
@@ -33,22 +37,75 @@ def moto(path: str, method: str = "POST") -> bytes:
         return response.read()
 
 
+def command(name: str, *args: str) -> list[str]:
+    return [
+        str(BIN / "ansible-playbook"),
+        str(REPO / "playbooks" / name),
+        "-i",
+        str(REPO / "inventories" / "sandbox"),
+        *args,
+    ]
+
+
+PLAYBOOK_ENV = {
+    **os.environ,
+    "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+    "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+    "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+}
+
+
 def playbook(name: str, *args: str) -> float:
+    return playbook_report(name, *args)[0]
+
+
+def playbook_report(name: str, *args: str) -> tuple[float, dict]:
+    """Wall seconds and the JSON callback's report of one run."""
     started = time.monotonic()
-    subprocess.run(
-        [
-            str(BIN / "ansible-playbook"),
-            str(REPO / "playbooks" / name),
-            "-i",
-            str(REPO / "inventories" / "sandbox"),
-            *args,
-        ],
+    done = subprocess.run(command(name, *args), cwd=REPO, check=True, capture_output=True, text=True, env=PLAYBOOK_ENV)
+    return time.monotonic() - started, json.loads(done.stdout[done.stdout.index("{") :])
+
+
+def lease_seconds(report: dict) -> float:
+    """Seconds spent in the lease's own tasks (acquire, heartbeats and journal, release)."""
+    total = 0.0
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            if "deployment lease" in task["task"]["name"] or task["task"]["name"].startswith("Journal"):
+                duration = task["task"]["duration"]
+                total += _seconds(duration["end"]) - _seconds(duration["start"])
+    return total
+
+
+def _seconds(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def lease_phase(table: str) -> str:
+    item = boto3.client(
+        "dynamodb", endpoint_url=ENDPOINT, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    ).get_item(TableName=table, Key={"environment": {"S": "sandbox"}}, ConsistentRead=True)
+    return (item.get("Item") or {}).get("phase", {}).get("S", "")
+
+
+def preempted_stop(image: str, table: str) -> tuple[float, float]:
+    """Seconds from rollback.yml's start to the end of the promote it preempts (baking), and the rollback's wall."""
+    promote = subprocess.Popen(
+        command("promote.yml", "-e", f"image={image}", *FAST, "-e", "switchyard_bake_seconds=120"),
         cwd=REPO,
-        check=True,
+        env=PLAYBOOK_ENV,
         stdout=subprocess.DEVNULL,
-        env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")},
+        stderr=subprocess.DEVNULL,
     )
-    return time.monotonic() - started
+    deadline = time.monotonic() + 300
+    while lease_phase(table) != "baking 100":
+        if promote.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("the promote to preempt never reached its bake")
+        time.sleep(0.1)
+    started = time.monotonic()
+    rollback_wall = playbook("rollback.yml")
+    promote.wait(timeout=300)
+    return time.monotonic() - started, rollback_wall
 
 
 def action_of(entry: dict) -> str:
@@ -79,11 +136,16 @@ def main() -> int:
 
     moto("reset-recording")
     moto("start-recording")
-    promote_wall = playbook("promote.yml", "-e", f"image=registry.sandbox.local/switchyard/app:{tag}-b", *FAST)
+    promote_wall, report = playbook_report(
+        "promote.yml", "-e", f"image=registry.sandbox.local/switchyard/app:{tag}-b", *FAST
+    )
     moto("stop-recording")
     calls = deployment_calls()
+    lease_calls = sum(count for action, count in calls.items() if action in ("GetItem", "PutItem", "UpdateItem"))
 
     rollback_walls = [playbook("rollback.yml") for _ in range(3)]
+    table = report_contract_table(report)
+    stop_after, preempting_rollback = preempted_stop(f"registry.sandbox.local/switchyard/app:{tag}-c", table)
 
     print(f"provision from nothing:            {provision_wall:.1f} s wall")
     print(f"promote (instant health, no bake): {promote_wall:.1f} s wall")
@@ -93,7 +155,24 @@ def main() -> int:
     print(
         "warm rollback, 3 runs (wall, incl. ansible-playbook start): " + ", ".join(f"{w:.1f} s" for w in rollback_walls)
     )
+    print(
+        f"the deployment lease in that promote:  {lease_calls} DynamoDB calls, {lease_seconds(report):.1f} s of tasks"
+    )
+    print(
+        f"a promote preempted while baking stops {stop_after:.1f} s after rollback.yml starts"
+        f" (that rollback: {preempting_rollback:.1f} s wall)"
+    )
     return 0
+
+
+def report_contract_table(report: dict) -> str:
+    """The lease table the promote's contract named."""
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            facts = task["hosts"].get("localhost", {}).get("ansible_facts", {})
+            if "lease_table" in facts.get("traffic_deployment", {}):
+                return facts["traffic_deployment"]["lease_table"]
+    raise SystemExit("the promote's report names no lease table")
 
 
 if __name__ == "__main__":
