@@ -5,13 +5,16 @@ read AWS back through boto3."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
+import urllib.request
 from decimal import Decimal
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from tests.conftest import TF_WORKSPACE, playbook_runner
+from tests.conftest import REPO, TF_WORKSPACE, playbook_runner
 from tests.integration.test_promote import FAST, REPO_IMAGE, Sandbox
 
 pytestmark = pytest.mark.sandbox
@@ -69,6 +72,39 @@ def start(sandbox_endpoint):
     )
 
 
+class CountingProxy:
+    """scripts/throttling_proxy.py at rate 0: forwards everything and counts the calls per action."""
+
+    def __init__(self, upstream: str):
+        self.process = subprocess.Popen(
+            [sys.executable, str(REPO / "scripts" / "throttling_proxy.py"), "--upstream", upstream, "--rate", "0"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.url = self.process.stdout.readline().strip()
+
+    def calls(self, action: str) -> int:
+        with urllib.request.urlopen(f"{self.url}/_proxy/stats", timeout=10) as response:
+            return json.load(response)["actions"].get(action, {}).get("forwarded", 0)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.communicate(timeout=10)
+
+
+@pytest.fixture
+def counted_start(sandbox_endpoint):
+    """Start a playbook in the background whose AWS calls go through a counting proxy."""
+    proxy = CountingProxy(sandbox_endpoint)
+    yield (
+        proxy,
+        playbook_runner(
+            {"AWS_ENDPOINT_URL": proxy.url, "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE}, "sandbox", background=True
+        ),
+    )
+    proxy.stop()
+
+
 @pytest.fixture(scope="module")
 def promote(run_playbook):
     def run(image: str, *extra: str):
@@ -105,9 +141,10 @@ def test_two_concurrent_promotes_exactly_one_proceeds(sandbox, start, lease, rel
 @pytest.mark.parametrize(
     ("mode", "phase"), [("canary", "baking 10"), ("all_at_once", "baking 100")], ids=["canary-step", "all-at-once-bake"]
 )
-def test_rollback_preempts_a_baking_promote(sandbox, start, run_playbook, lease, released, mode, phase):
+def test_rollback_preempts_a_baking_promote(sandbox, counted_start, run_playbook, lease, released, mode, phase):
     old = sandbox.live()
     old_image = sandbox.image(old)
+    proxy, start = counted_start
     running = start(
         "promote.yml",
         "-e",
@@ -121,11 +158,17 @@ def test_rollback_preempts_a_baking_promote(sandbox, start, run_playbook, lease,
         "switchyard_bake_seconds=8",
     )
     lease.wait_for_phase(phase, running)
+    listener_writes = proxy.calls("elasticloadbalancing:ModifyListener")
 
-    rollback = run_playbook("rollback.yml")
+    rollback = run_playbook("rollback.yml")  # straight to the emulator, not through the proxy
     assert rollback.returncode == 0, rollback.failure_messages() or rollback.stderr
     restored = sandbox.weights("production")
     promoted = running.wait()
+
+    assert listener_writes > 0, "the proxy saw none of the promote's listener writes: the count proves nothing"
+    assert proxy.calls("elasticloadbalancing:ModifyListener") == listener_writes, (
+        "the promote wrote a listener after the rollback took over"
+    )
 
     assert promoted.returncode != 0, "a preempted promote must exit non-zero"
     message = " ".join(promoted.failure_messages())
