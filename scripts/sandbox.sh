@@ -29,7 +29,9 @@ start_harness() {
     return 0
   fi
   mkdir -p "$state_dir"
-  setsid "$python" "$here/scripts/sandbox_harness.py" --endpoint "$endpoint" \
+  # Fast delivery for the demo; scripts/benchmark.py switches to AWS-like delivery through the file.
+  setsid "$python" "$here/scripts/sandbox_harness.py" --endpoint "$endpoint" --fast --settings "$state_dir/harness.json" \
+    --data-plane-port "${SANDBOX_DATA_PLANE_PORT:-4567}" \
     >"$state_dir/harness.log" 2>&1 </dev/null &
   echo $! >"$harness_pid_file"
 }

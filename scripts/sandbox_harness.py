@@ -1,8 +1,8 @@
 """SANDBOX ONLY: what the AWS API emulator does not do by itself, done through its public API.
 
 Real ECS registers a service's task addresses in its target group, and a real ALB publishes
-request and 5xx counts to CloudWatch. The emulator (moto) does neither, so this loop does both,
-once a tick, for every ECS service attached to a target group:
+request, 5xx and target health metrics to CloudWatch. The emulator (moto) does neither, so this
+loop does both, once a tick, for every ECS service attached to a target group:
 
 - tasks: ECS starts tasks until runningCount reaches desiredCount; the emulator only does so
   when the desired count is updated, so a service created at N tasks is nudged once.
@@ -10,26 +10,52 @@ once a tick, for every ECS service attached to a target group:
   reports registered IP targets healthy). An image whose tag contains "unhealthy" never gets any,
   which is how a release that fails its health checks looks from outside.
 - metrics: every target group the production listener (tag Role=production) forwards to receives
-  a share of REQUESTS_PER_TICK by its weight; a tag such as "v3-5xx-2.5" makes 2.5 % of them 5xx.
+  a share of the requests by its weight. Markers in the image tag make a release misbehave once
+  it takes production traffic:
+    "5xx-2.5"   its targets answer 2.5 % of requests with 5xx (HTTPCode_Target_5XX_Count);
+    "crash"     its tasks die: the load balancer answers 502 itself (HTTPCode_ELB_5XX_Count, per
+                load balancer), target connections fail and its targets turn unhealthy;
+    "after-30"  the marked fault starts 30 s after the release first took production traffic.
+- delivery: like AWS, metrics are summed into buckets of --period seconds and a bucket is
+  published --delay seconds after it ends (defaults: 60 s buckets, 75 s late), only when requests
+  flowed. --fast publishes 1-second buckets at once, for tests that are not about detection.
 
-Run: python scripts/sandbox_harness.py --endpoint http://127.0.0.1:4566 [--tick 1]
+- data plane: with --data-plane-port, it answers HTTP as the load balancer would, for synthetic
+  probes: /production/<path> and /test/<path> go to a colour the listener of that role forwards
+  to (by weight), which answers 200 with its image, 500 for a "5xx-N" share, 502 once crashed, and
+  503 when it has no registered target.
+
+A JSON file given with --settings overrides period_seconds, delay_seconds and
+requests_per_second; it is read again every tick, so a test or the benchmark can switch modes.
+
+Run: python scripts/sandbox_harness.py --endpoint http://127.0.0.1:4566 [--tick 1] [--fast]
+     [--data-plane-port 4567]
 Never point this at a real AWS account: it refuses any endpoint that is not loopback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
+import json
+import random
 import re
 import sys
+import threading
 import time
+from collections import defaultdict
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlparse
 
 import boto3
 
-REQUESTS_PER_TICK = 1000
 ERROR_TAG = re.compile(r"5xx-(\d+(?:\.\d+)?)")
+ONSET_TAG = re.compile(r"after-(\d+)")
+REALISTIC = {"period_seconds": 60, "delay_seconds": 75, "requests_per_second": 2000}
+FAST = {"period_seconds": 1, "delay_seconds": 0, "requests_per_second": 2000}
 
 
 def image_tag(image: str) -> str:
@@ -48,6 +74,47 @@ def error_percent(image: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
+def crashes(image: str) -> bool:
+    return "crash" in image_tag(image)
+
+
+def onset_seconds(image: str) -> float:
+    """How long after first taking production traffic the image's marked fault starts."""
+    match = ONSET_TAG.search(image_tag(image))
+    return float(match.group(1)) if match else 0.0
+
+
+def bucket_start(timestamp: float, period: float) -> float:
+    return timestamp - timestamp % period
+
+
+class Buckets:
+    """ALB metrics summed per period and published once a bucket is `delay` seconds past its end,
+    as CloudWatch receives them from a real load balancer. Counts are summed; gauges keep their
+    maximum (statistic Maximum)."""
+
+    def __init__(self):
+        self.pending = defaultdict(dict)  # (start, period) -> {(metric, dimensions): value}
+
+    def add(self, now: float, period: float, key: tuple, value: float, gauge=False):
+        """key: (metric name, ((dimension, value), ...))."""
+        values = self.pending[(bucket_start(now, period), period)]
+        values[key] = max(values.get(key, 0), value) if gauge else values.get(key, 0) + value
+
+    def due(self, now: float, delay: float):
+        """The buckets to publish now, as put_metric_data items, and forget them."""
+        ready = [key for key in self.pending if key[0] + key[1] + delay <= now]
+        for start, period in sorted(ready):
+            for (metric, dimensions), value in self.pending.pop((start, period)).items():
+                yield {
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": name, "Value": v} for name, v in dimensions],
+                    "Timestamp": datetime.fromtimestamp(start, UTC),
+                    "Value": value,
+                    "Unit": "Count",
+                }
+
+
 def clients(endpoint: str):
     kwargs = dict(
         region_name="us-east-1",
@@ -59,8 +126,41 @@ def clients(endpoint: str):
 
 
 class Harness:
-    def __init__(self, endpoint: str):
+    def __init__(self, endpoint: str, defaults: dict, settings_file: Path | None = None):
         self.ecs, self.elbv2, self.ec2, self.cloudwatch = clients(endpoint)
+        self.defaults = defaults
+        self.settings_file = settings_file
+        self.buckets = Buckets()
+        self.first_traffic = {}  # (target group, image) -> when it first took production traffic
+        self.last_tick = None
+        self.routes, self.images, self.targets = {}, {}, {}
+
+    def answer(self, role: str) -> tuple[int, str]:
+        """(status, body) of one request through the listener of the role, as its load balancer
+        and the colour it picks would answer."""
+        weights = next(iter(self.routes.get(role, {}).values()), None)
+        if not weights or not sum(weights.values()):
+            return 503, "no listener with that role forwards anywhere"
+        group = random.choices(list(weights), weights=list(weights.values()))[0]  # noqa: S311 - not crypto
+        image = self.images.get(group, "")
+        if not self.targets.get(group):
+            return 503, "no registered target"
+        # The fault of a marked image starts with production traffic, probes or not.
+        first = self.first_traffic.get((group, image))
+        faulty = first is not None and time.time() - first >= onset_seconds(image)
+        if faulty and crashes(image):
+            return 502, "bad gateway"
+        if faulty and random.random() * 100 < error_percent(image):  # noqa: S311 - not crypto
+            return 500, "internal server error"
+        return 200, json.dumps({"version": image})
+
+    def settings(self) -> dict:
+        """The delivery settings: the defaults, overridden by the settings file when there is one."""
+        settings = dict(self.defaults)
+        if self.settings_file and self.settings_file.exists():
+            with contextlib.suppress(ValueError):  # a file being written: the defaults for this tick
+                settings.update(json.loads(self.settings_file.read_text()))
+        return settings
 
     def services(self):
         """(service, image) for every service attached to a target group."""
@@ -114,14 +214,14 @@ class Harness:
             targets = [{"Id": ip, "Port": port} for ip in sorted(present - wanted)]
             self.elbv2.deregister_targets(TargetGroupArn=group, Targets=targets)
 
-    def production_weights(self):
-        """(load balancer arn suffix, {target group arn: weight}) per production listener."""
+    def production_weights(self, role="production"):
+        """(load balancer arn suffix, {target group arn: weight}) per listener of the role (tag Role)."""
         for lb in self.elbv2.describe_load_balancers()["LoadBalancers"]:
             suffix = lb["LoadBalancerArn"].split(":loadbalancer/", 1)[1]
             for listener in self.elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
                 tags = self.elbv2.describe_tags(ResourceArns=[listener["ListenerArn"]])
                 pairs = tags["TagDescriptions"][0]["Tags"] if tags["TagDescriptions"] else []
-                if {"Key": "Role", "Value": "production"} not in pairs:
+                if {"Key": "Role", "Value": role} not in pairs:
                     continue
                 action = listener["DefaultActions"][0]
                 groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
@@ -132,52 +232,96 @@ class Harness:
                 )
                 yield suffix, weights
 
-    def publish_metrics(self, images_by_group: dict[str, str]) -> None:
-        now = datetime.now(UTC)
+    def faulty(self, group: str, image: str, now: float) -> bool:
+        """Whether the image's marked fault has started: it took production traffic long enough ago."""
+        first = self.first_traffic.setdefault((group, image), now)
+        return now - first >= onset_seconds(image)
+
+    def record_metrics(self, images_by_group: dict[str, str], now: float, seconds: float) -> None:
+        """Adds what the production listeners carried in the last `seconds` to the open buckets."""
+        settings = self.settings()
+        period = float(settings["period_seconds"])
+        total_requests = settings["requests_per_second"] * seconds
         for lb_suffix, weights in self.production_weights():
             total = sum(weights.values()) or 1
-            data = []
+            elb_errors = 0
             for group, weight in weights.items():
-                requests = REQUESTS_PER_TICK * weight // total
+                requests = round(total_requests * weight / total)
                 if requests == 0:
                     continue
-                errors = round(requests * error_percent(images_by_group.get(group, "")) / 100)
-                dimensions = [
-                    {"Name": "LoadBalancer", "Value": lb_suffix},
-                    {"Name": "TargetGroup", "Value": group.split(":", 5)[5]},
-                ]
-                counts = (("RequestCount", requests), ("HTTPCode_Target_5XX_Count", errors))
-                for name, value in counts:
-                    data.append(
-                        {
-                            "MetricName": name,
-                            "Dimensions": dimensions,
-                            "Timestamp": now,
-                            "Value": value,
-                            "Unit": "Count",
-                        }
-                    )
-            if data:
-                self.cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data)
+                image = images_by_group.get(group, "")
+                faulty = self.faulty(group, image, now)
+                crashed = faulty and crashes(image)
+                errors = round(requests * error_percent(image) / 100) if faulty and not crashed else 0
+                dimensions = (("LoadBalancer", lb_suffix), ("TargetGroup", group.split(":", 5)[5]))
+                self.buckets.add(now, period, ("RequestCount", dimensions), requests)
+                self.buckets.add(now, period, ("HTTPCode_Target_5XX_Count", dimensions), errors)
+                self.buckets.add(now, period, ("TargetConnectionErrorCount", dimensions), requests if crashed else 0)
+                unhealthy = len(self.addresses_in(group)) if crashed else 0
+                self.buckets.add(now, period, ("UnHealthyHostCount", dimensions), unhealthy, gauge=True)
+                elb_errors += requests if crashed else 0
+            # The load balancer's own 502s are counted per load balancer, not per target group.
+            self.buckets.add(now, period, ("HTTPCode_ELB_5XX_Count", (("LoadBalancer", lb_suffix),)), elb_errors)
+        data = list(self.buckets.due(now, float(settings["delay_seconds"])))
+        for start in range(0, len(data), 500):
+            self.cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[start : start + 500])
+
+    def addresses_in(self, group: str) -> list[str]:
+        health = self.elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
+        return [d["Target"]["Id"] for d in health]
 
     def tick(self) -> None:
+        now = time.time()
         images_by_group = {}
         for service, image in self.services():
             self.start_tasks(service)
             self.sync_targets(service, image)
             images_by_group[service["loadBalancers"][0]["targetGroupArn"]] = image
-        self.publish_metrics(images_by_group)
+        # What the data plane answers from, replaced whole (its threads only read).
+        self.routes = {role: dict(self.production_weights(role)) for role in ("production", "test")}
+        self.images = images_by_group
+        self.targets = {group: len(self.addresses_in(group)) for group in images_by_group}
+        seconds = min(now - self.last_tick, 5.0) if self.last_tick else 0.0
+        self.last_tick = now
+        self.record_metrics(images_by_group, now, seconds)
+
+
+def serve_data_plane(harness: Harness, port: int) -> None:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            role = self.path.strip("/").split("/", 1)[0]
+            status, body = harness.answer(role)
+            payload = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json" if status == 200 else "text/plain")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass  # one line per probe would drown the log
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--tick", type=float, default=1.0, help="seconds between passes")
+    parser.add_argument("--period", type=float, default=REALISTIC["period_seconds"], help="metric bucket seconds")
+    parser.add_argument("--delay", type=float, default=REALISTIC["delay_seconds"], help="publication delay seconds")
+    parser.add_argument("--fast", action="store_true", help="1-second buckets published at once")
+    parser.add_argument("--settings", type=Path, help="JSON file that overrides the delivery settings")
+    parser.add_argument("--data-plane-port", type=int, default=0, help="answer HTTP as the load balancer (0: off)")
     args = parser.parse_args()
     if urlparse(args.endpoint).hostname not in ("127.0.0.1", "localhost"):
         print(f"refusing {args.endpoint}: it drives local emulators only", file=sys.stderr)
         return 2
-    harness = Harness(args.endpoint)
+    defaults = dict(FAST) if args.fast else dict(REALISTIC, period_seconds=args.period, delay_seconds=args.delay)
+    harness = Harness(args.endpoint, defaults, args.settings)
+    if args.data_plane_port:
+        serve_data_plane(harness, args.data_plane_port)
     while True:
         try:
             harness.tick()

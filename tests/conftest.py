@@ -45,7 +45,26 @@ def _post(endpoint: str, path: str, body: dict | None = None) -> None:
 
 
 @pytest.fixture(scope="session")
-def sandbox_endpoint(tmp_path_factory):
+def harness_settings_file(tmp_path_factory) -> Path:
+    """The sandbox harness's delivery settings, read again at every tick (see `harness_signals`)."""
+    return tmp_path_factory.mktemp("harness") / "settings.json"
+
+
+@pytest.fixture
+def harness_signals(harness_settings_file):
+    """Switch the harness's metric delivery for one test, e.g. to AWS-like late buckets on a
+    compressed scale: harness_signals(period_seconds=10, delay_seconds=15). Back to fast after."""
+
+    def change(**settings):
+        harness_settings_file.write_text(json.dumps(settings))
+        time.sleep(1.0)  # one harness tick
+
+    yield change
+    harness_settings_file.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def sandbox_endpoint(tmp_path_factory, harness_settings_file):
     """A private emulator on a free port, so tests never touch a developer's demo sandbox.
 
     SWITCHYARD_TEST_ENDPOINT points the suite at an emulator started elsewhere instead
@@ -78,13 +97,23 @@ def sandbox_endpoint(tmp_path_factory):
         {"model_name": "ecs::task", "transition": {"progression": "immediate"}},
     )
     # The sandbox harness fills the emulator's gaps (targets, ALB metrics): scripts/sandbox_harness.py.
-    harness_log = (tmp_path_factory.mktemp("harness") / "harness.log").open("w")
+    # It runs fast (1-second buckets, no delay) unless a test asks for AWS-like delivery. Its data
+    # plane answers the synthetic probes; every playbook of the session finds it through the
+    # environment (the sandbox inventory reads SWITCHYARD_DATA_PLANE_URL).
+    data_plane_port = _free_port()
+    os.environ["SWITCHYARD_DATA_PLANE_URL"] = f"http://127.0.0.1:{data_plane_port}"
+    harness_log = (harness_settings_file.parent / "harness.log").open("w")
     harness = subprocess.Popen(
-        [sys.executable, str(REPO / "scripts" / "sandbox_harness.py"), "--endpoint", endpoint, "--tick", "0.5"],
+        [
+            *[sys.executable, str(REPO / "scripts" / "sandbox_harness.py"), "--endpoint", endpoint],
+            *["--tick", "0.5", "--fast", "--settings", str(harness_settings_file)],
+            *["--data-plane-port", str(data_plane_port)],
+        ],
         stdout=harness_log,
         stderr=subprocess.STDOUT,
     )
     yield endpoint
+    os.environ.pop("SWITCHYARD_DATA_PLANE_URL", None)
     harness.terminate()
     harness.wait(timeout=10)
     if process:

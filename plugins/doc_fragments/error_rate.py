@@ -25,9 +25,15 @@ options:
     type: float
     default: 0
   poll_seconds:
-    description: Seconds between measurements while baking.
+    description: Seconds between measurements while baking; at least 1.
     type: float
     default: 15
+  extend_seconds:
+    description:
+      - When the window ends with the verdict C(insufficient_data), bake this much longer, once,
+        before returning it (the C(extend) policy of the watch role). C(0) does not extend.
+    type: float
+    default: 0
   lease:
     description:
       - The deployment lease of the run that bakes. After each measurement the module checks that

@@ -120,20 +120,52 @@ def healthy_target_count(elbv2, target_group_arn):
 # CloudWatch
 
 
+# What an ALB tells about one target group: (name, metric, statistic, per target group or per
+# load balancer). The load balancer's own 5xx (a crashed or hanging target) exist only per load
+# balancer; the rest per target group.
+ALB_SIGNALS = (
+    ("requests", "RequestCount", "Sum", True),
+    ("target_errors", "HTTPCode_Target_5XX_Count", "Sum", True),
+    ("connection_errors", "TargetConnectionErrorCount", "Sum", True),
+    ("unhealthy_hosts", "UnHealthyHostCount", "Maximum", True),
+    ("lb_errors", "HTTPCode_ELB_5XX_Count", "Sum", False),
+)
+
+
 @AWSErrorHandler.common_error_handler("read the ALB's CloudWatch metrics")
-def metric_sum(cloudwatch, metric, dimensions, start, end):
-    """Sum of one ALB metric over [start, end], whatever the period buckets."""
-    response = cloudwatch.get_metric_statistics(
-        Namespace="AWS/ApplicationELB",
-        MetricName=metric,
-        Dimensions=dimensions,
-        StartTime=start,
-        EndTime=end,
-        Period=60,
-        Statistics=["Sum"],
-        aws_retry=True,
-    )
-    return int(sum(point["Sum"] for point in response["Datapoints"]))
+def alb_signals(cloudwatch, load_balancer, target_group, *, start, end, period):
+    """Every ALB signal of a target group over [start, end) in one GetMetricData call (no metric
+    math): {name: total (maximum for a gauge)}, and the start of the latest bucket that arrived
+    (None when none did)."""
+    queries = []
+    for name, metric, statistic, per_group in ALB_SIGNALS:
+        dimensions = [{"Name": "LoadBalancer", "Value": load_balancer}]
+        if per_group:
+            dimensions.append({"Name": "TargetGroup", "Value": target_group})
+        metric_stat = {
+            "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": metric, "Dimensions": dimensions},
+            "Period": int(period),
+            "Stat": statistic,
+        }
+        queries.append({"Id": name, "MetricStat": metric_stat, "ReturnData": True})
+    values = {name: [] for name, *_ in ALB_SIGNALS}
+    latest = None
+    request = dict(MetricDataQueries=queries, StartTime=start, EndTime=end)
+    while True:
+        response = cloudwatch.get_metric_data(aws_retry=True, **request)
+        for series in response["MetricDataResults"]:
+            values[series["Id"]].extend(series["Values"])
+            if series["Timestamps"]:
+                newest = max(series["Timestamps"])
+                latest = newest if latest is None else max(latest, newest)
+        if not response.get("NextToken"):
+            break
+        request["NextToken"] = response["NextToken"]
+    totals = {
+        name: int(max(values[name], default=0) if stat == "Maximum" else sum(values[name]))
+        for name, _, stat, _ in ALB_SIGNALS
+    }
+    return totals, latest
 
 
 # SSM

@@ -69,6 +69,8 @@ def backend_servers(rows, backend):
             healthy=status.startswith(HEALTHY),
             requests=sum(_count(row, f"hrsp_{kind}") for kind in ("1xx", "2xx", "3xx", "4xx", "5xx", "other")),
             errors=_count(row, "hrsp_5xx"),
+            # Requests HAProxy could not pass to the server or get an answer for: its own 502/503s.
+            lb_errors=_count(row, "econ") + _count(row, "eresp"),
         )
     return servers
 

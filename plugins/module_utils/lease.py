@@ -312,7 +312,9 @@ def preempt(current, request, here):
     """state=preempted (rollback): the lease is taken whatever its state (token + 1)."""
     if not is_held(current):
         return Decision(lease=new_lease(current, request, here.now), write=True)
-    preempted = summary(current)
+    # With its journal (image, from and to colour): a rollback that fails after this takeover leaves
+    # the next one what to undo.
+    preempted = dict(summary(current), details=current.get("details") or {})
     preempted_by = {"holder": dict(request.holder), "operation": request.operation, "at": here.now}
     return Decision(
         lease=new_lease(current, request, here.now, preempted=preempted, preempted_by=preempted_by),
@@ -656,6 +658,18 @@ def lost_reason(item, environment, token):
     if holds(item, token):
         return None
     return lost_message(item, Request(environment=environment, token=int(token)))
+
+
+# The `lease` option of the modules that bake (doc fragment switchyard.bluegreen.error_rate).
+WATCHED_LEASE_OPTION = dict(
+    type="dict",
+    options=dict(
+        table=dict(type="str"),
+        path=dict(type="path"),
+        environment=dict(type="str", required=True),
+        token=dict(type="int", required=True, no_log=False),  # a fencing number, not a secret
+    ),
+)
 
 
 def lease_watcher(lease, dynamodb=None):

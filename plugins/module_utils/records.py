@@ -49,7 +49,9 @@ def redact(value, path=""):
         clean, found = {}, []
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
-            if _secret_key(str(key)) and item not in (None, ""):
+            # A bare integer "token" is a deployment lease's fencing number, never a credential.
+            fencing = key == "token" and isinstance(item, int) and not isinstance(item, bool)
+            if _secret_key(str(key)) and item not in (None, "") and not fencing:
                 clean[key], found = REDACTED, [*found, where]
             else:
                 clean[key], inner = redact(item, where)

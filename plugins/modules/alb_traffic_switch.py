@@ -114,52 +114,11 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     healthy_target_count,
 )
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import (
-    describe_forwards,
-    rewrite_actions,
+    plan_changes,
+    predict,
+    snapshot,
     validate_weights,
 )
-
-
-def snapshot(default_actions, rules, managed):
-    """Managed forwards as readable weights: what previous/current and the diff show.
-
-    The listener's default rule is its default action, shown once, under "default".
-    """
-    return {
-        "default": (describe_forwards(default_actions, managed) or [None])[0],
-        "rules": {
-            rule["RuleArn"]: describe_forwards(rule["Actions"], managed)[0]
-            for rule in rules
-            if not rule.get("IsDefault") and describe_forwards(rule["Actions"], managed)
-        },
-    }
-
-
-def plan_changes(listener, rules, desired, managed):
-    """[(arn, kind, new actions)] for the default action and each rule that must change."""
-    changes = []
-    actions, changed = rewrite_actions(listener["DefaultActions"], desired, managed)
-    if changed:
-        changes.append((listener["ListenerArn"], "listener", actions))
-    for rule in rules:
-        if rule.get("IsDefault"):
-            continue  # the listener's default action, handled above
-        actions, changed = rewrite_actions(rule["Actions"], desired, managed)
-        if changed:
-            changes.append((rule["RuleArn"], "rule", actions))
-    return changes
-
-
-def predict(listener, rules, changes):
-    """The listener's default actions and its rules once changes are applied."""
-    default_actions = listener["DefaultActions"]
-    predicted_rules = [dict(rule) for rule in rules]
-    for arn, kind, actions in changes:
-        if kind == "listener":
-            default_actions = actions
-        else:
-            next(rule for rule in predicted_rules if rule["RuleArn"] == arn)["Actions"] = actions
-    return default_actions, predicted_rules
 
 
 def refuse_unhealthy(module, elbv2, desired, current_default):

@@ -36,7 +36,7 @@ options:
     default: 600
     aliases: [timeout]
   poll_seconds:
-    description: Seconds between polls.
+    description: Seconds between polls; at least 1.
     type: float
     default: 5
     aliases: [delay]
@@ -94,7 +94,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     describe_service,
     healthy_target_count,
 )
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import readiness_problems
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import poll_problem, readiness_problems
 
 
 def poll(module, ecs, elbv2):
@@ -147,6 +147,9 @@ def main():
         poll_seconds=dict(type="float", default=5, aliases=["delay"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    problem = poll_problem(module.params["poll_seconds"])
+    if problem:
+        module.fail_json(msg=problem)
     try:
         wait(module, client(module, "ecs"), client(module, "elbv2"))
     except AnsibleAWSError as e:

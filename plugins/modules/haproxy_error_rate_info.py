@@ -8,9 +8,11 @@ short_description: Measure a colour's 5xx rate from HAProxy's statistics
 version_added: 0.2.0
 description:
   - The local traffic layer's counterpart of M(switchyard.bluegreen.alb_error_rate_info). Reads the
-    response counters of one server in the production backend when it starts and again at every
-    poll, and judges the difference (responses and 5xx responses since the start) against a
-    threshold that needs a minimum number of requests.
+    counters of one server in the production backend when it starts and again at every poll, and
+    judges the difference (responses, 5xx responses, and the requests HAProxy could not pass to it
+    or get an answer for) against a threshold that needs a minimum number of requests. A server
+    that fails its health checks is a breach. HAProxy's statistics are live, so every window is
+    covered.
   - With I(bake_seconds) it keeps measuring until the window is that long, and returns early
     when the verdict is C(breached).
   - Read-only; never reports a change.
@@ -44,11 +46,31 @@ requests:
   returned: always
   type: int
   sample: 1200
-errors:
+target_errors:
   description: Its 5xx responses in the window.
   returned: always
   type: int
   sample: 3
+lb_errors:
+  description: Requests HAProxy could not pass to it or get an answer for (connection and response errors).
+  returned: always
+  type: int
+  sample: 0
+unhealthy_hosts:
+  description: 1 when the server failed its health checks at the last look, else 0.
+  returned: always
+  type: int
+  sample: 0
+errors:
+  description: target_errors + lb_errors.
+  returned: always
+  type: int
+  sample: 3
+reason:
+  description: The verdict in a sentence.
+  returned: always
+  type: str
+  sample: 0.25 % 5xx of 1200 requests
 rate_percent:
   description: errors / requests in percent; null when there were no requests.
   returned: always
@@ -64,6 +86,11 @@ window_seconds:
   returned: always
   type: float
   sample: 60.0
+verdict_after_seconds:
+  description: How long after the window's start the verdict came (for a breach, the time to detect it).
+  returned: always
+  type: float
+  sample: 75.5
 preempted:
   description: Why the bake ended early with the verdict C(preempted) (the run lost its deployment lease).
   returned: when the verdict is C(preempted)
@@ -81,10 +108,16 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.haproxy impor
     runtime_command,
 )
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import (
+    ERROR_RATE_OPTIONS,
     bake,
+    poll_problem,
     rate_report,
 )
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import LeaseError, lease_watcher
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import (
+    WATCHED_LEASE_OPTION,
+    LeaseError,
+    lease_watcher,
+)
 
 
 def counters(params):
@@ -98,40 +131,41 @@ def main():
             socket=dict(type="path", required=True),
             production_backend=dict(type="str", default="app", aliases=["backend"]),
             colour=dict(type="str", required=True, aliases=["server"]),
-            threshold_percent=dict(type="float", default=1.0),
-            min_requests=dict(type="int", default=100),
-            bake_seconds=dict(type="float", default=0),
-            poll_seconds=dict(type="float", default=15),
-            lease=dict(
-                type="dict",
-                options=dict(
-                    table=dict(type="str"),
-                    path=dict(type="path"),
-                    environment=dict(type="str", required=True),
-                    token=dict(type="int", required=True, no_log=False),  # a fencing number, not a secret
-                ),
-            ),
+            lease=WATCHED_LEASE_OPTION,
+            **ERROR_RATE_OPTIONS,
         ),
         supports_check_mode=True,
     )
     params = module.params
+    problem = poll_problem(params["poll_seconds"])
+    if problem:
+        module.fail_json(msg=problem)
     started = time.time()
 
-    def measure():
+    def measure(window):
+        # Live counters: the window is always what they gained since the start, up to now.
         now = counters(params)
-        return rate_report(
-            now["requests"] - start["requests"],
-            now["errors"] - start["errors"],
-            params["threshold_percent"],
-            params["min_requests"],
-            time.time() - started,
+        signals = dict(
+            requests=now["requests"] - start["requests"],
+            target_errors=now["errors"] - start["errors"],
+            lb_errors=now["lb_errors"] - start["lb_errors"],
+            unhealthy_hosts=0 if now["healthy"] else 1,
         )
+        return rate_report(signals, params["threshold_percent"], params["min_requests"], time.time() - started)
 
     try:
         # Counters are totals since HAProxy started: the window is what they gained since now.
         start = counters(params)
         lost = lease_watcher(params["lease"])
-        result = bake(measure, params["bake_seconds"], params["poll_seconds"], time.sleep, lost)
+        result = bake(
+            measure,
+            params["bake_seconds"],
+            params["poll_seconds"],
+            sleep=time.sleep,
+            elapsed=lambda: time.time() - started,
+            lost=lost,
+            extend_seconds=params["extend_seconds"],
+        )
     except RuntimeApiError as e:
         module.fail_json(msg=f"Could not read the 5xx rate of {params['colour']}: {e}")
     except LeaseError as e:

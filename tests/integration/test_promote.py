@@ -7,6 +7,7 @@ AWS first, as the playbooks do, so none depends on what an earlier one left live
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -100,6 +101,14 @@ def first_release(sandbox, promote):
 
 BAD_INPUTS = [
     pytest.param(["-e", "image="], "No image given", id="no-image"),
+    pytest.param(
+        ["-e", f"image={REPO_IMAGE}:v9", "-e", "switchyard_poll_seconds=0.2"], "at most once a second", id="tight-poll"
+    ),
+    pytest.param(
+        ["-e", f"image={REPO_IMAGE}:v9", "-e", "switchyard_insufficient_data=ignore"],
+        "preflight_insufficient_data",
+        id="unknown-insufficient-data-policy",
+    ),
     pytest.param(["-e", "image=Not An Image"], "is not an image reference", id="malformed-image"),
     pytest.param(["-e", f"image={REPO_IMAGE}"], "is not an image reference", id="image-without-tag-or-digest"),
     pytest.param(
@@ -214,7 +223,8 @@ def test_error_rate_above_threshold_rolls_back_automatically(sandbox, promote, f
     run = promote(f"{REPO_IMAGE}:v5-5xx-5")
     assert run.returncode != 0
     failure = " ".join(run.failure_messages())
-    assert "5.0 %" in failure and "above the 1.0 % threshold" in failure, failure
+    measured = re.search(r"([\d.]+) % of \d+ requests", failure)
+    assert measured and 4.5 <= float(measured.group(1)) <= 5.5 and "above the 1.0 % threshold" in failure, failure
     assert sandbox.live() == live, "traffic must be back on the previous colour"
     assert sandbox.snapshot()["services"] == before["services"]
     record = sandbox.records()[0]

@@ -31,7 +31,9 @@ SAMPLE = stat(
 def test_servers_of_one_backend_without_frontend_and_backend_rows():
     servers = backend_servers(parse_stat(SAMPLE), "app")
     assert set(servers) == {"blue", "green"}
-    assert servers["blue"] == dict(status="UP", weight=100, serving_weight=100, healthy=True, requests=35, errors=2)
+    assert servers["blue"] == dict(
+        status="UP", weight=100, serving_weight=100, healthy=True, requests=35, errors=2, lb_errors=0
+    )
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,11 @@
 
 import pytest
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import (
+    ProbeWindow,
     bake,
-    bake_verdict,
     error_rate,
+    judge,
+    rate_report,
     readiness_problems,
 )
 
@@ -28,8 +30,24 @@ def test_error_rate(requests, errors, rate):
         (0, 0, "insufficient_data"),
     ],
 )
-def test_bake_verdict_threshold_and_minimum(requests, errors, verdict):
-    assert bake_verdict(requests, errors, threshold_percent=1.0, min_requests=100) == verdict
+def test_verdict_threshold_and_minimum(requests, errors, verdict):
+    signals = {"requests": requests, "target_errors": errors}
+    assert judge(signals, threshold_percent=1.0, min_requests=100)[0] == verdict
+
+
+def test_load_balancer_5xx_count_against_the_colour():
+    """A crashed colour's requests are answered 502 by the load balancer, not by its targets."""
+    signals = {"requests": 1000, "target_errors": 0, "lb_errors": 100}
+    verdict, reason = judge(signals, threshold_percent=1.0, min_requests=100)
+    assert verdict == "breached" and "100 from the load balancer" in reason
+    report = rate_report(signals, 1.0, 100, 60.0)
+    assert report["errors"] == 100 and report["rate_percent"] == 10.0
+
+
+def test_unhealthy_targets_are_a_verdict_without_traffic():
+    signals = {"requests": 3, "target_errors": 0, "unhealthy_hosts": 2}
+    verdict, reason = judge(signals, threshold_percent=1.0, min_requests=100)
+    assert verdict == "breached" and "2 of its targets" in reason
 
 
 def service(**overrides):
@@ -60,45 +78,124 @@ def test_readiness_names_what_is_missing(svc, expected_td, healthy, problem):
     assert any(problem in p for p in problems), problems
 
 
+class Clock:
+    """Time for the bake loop: sleep() moves it on."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.slept = []
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def elapsed(self):
+        return self.now
+
+
+def report(verdict="healthy", covered=True, window=0.0):
+    return {"verdict": verdict, "reason": verdict, "covered": covered, "window_seconds": window}
+
+
 def test_bake_measures_until_the_window_is_long_enough():
-    windows = iter([0.0, 4.0, 8.0, 10.0])
-    slept = []
-    result = bake(lambda: {"verdict": "healthy", "window_seconds": next(windows)}, 10, 4, slept.append)
-    assert result["window_seconds"] == 10.0
-    assert slept == [4, 4, 2]  # the last sleep only fills the window
+    clock = Clock()
+    windows = []
+    result = bake(lambda w: windows.append(w) or report(window=w), 10, 4, sleep=clock.sleep, elapsed=clock.elapsed)
+    assert result["window_seconds"] == 10.0 and result["verdict"] == "healthy"
+    assert clock.slept == [4, 4, 2]  # the last sleep only fills the window
+    assert windows == [0.0, 4.0, 8.0, 10.0]
 
 
 def test_bake_stops_at_the_first_breach():
+    clock = Clock()
     verdicts = iter(["insufficient_data", "breached", "healthy"])
-    result = bake(lambda: {"verdict": next(verdicts), "window_seconds": 1.0}, 60, 1, lambda _: None)
-    assert result["verdict"] == "breached"
+    result = bake(lambda w: report(next(verdicts), window=w), 60, 1, sleep=clock.sleep, elapsed=clock.elapsed)
+    assert result["verdict"] == "breached" and clock.now == 1
 
 
 def test_bake_of_zero_seconds_measures_once():
+    clock = Clock()
     calls = []
-    bake(lambda: calls.append(1) or {"verdict": "healthy", "window_seconds": 0.0}, 0, 15, lambda _: None)
-    assert calls == [1]
+    bake(lambda w: calls.append(w) or report(), 0, 15, sleep=clock.sleep, elapsed=clock.elapsed)
+    assert calls == [0.0]
+
+
+def test_a_bake_waits_for_late_metrics_that_cover_its_window():
+    """Real ALB metrics arrive a minute or more late: the verdict waits for the window's data."""
+    clock = Clock()
+
+    def measure(window):
+        arrived = clock.now >= 90  # the last bucket of the window lands 30 s after the bake
+        return report("breached" if arrived else "healthy", covered=arrived, window=window)
+
+    result = bake(measure, 60, 10, sleep=clock.sleep, elapsed=clock.elapsed, data_wait_seconds=120)
+    assert result["verdict"] == "breached" and clock.now == 90
+
+
+def test_a_window_its_metrics_never_cover_is_insufficient_data_not_healthy():
+    clock = Clock()
+    result = bake(
+        lambda w: report(covered=False, window=w),
+        60,
+        10,
+        sleep=clock.sleep,
+        elapsed=clock.elapsed,
+        data_wait_seconds=30,
+    )
+    assert result["verdict"] == "insufficient_data" and "did not cover" in result["reason"]
+    assert clock.now == 90
+
+
+def test_extend_bakes_an_insufficient_window_longer_once():
+    clock = Clock()
+    verdicts = {60.0: "insufficient_data", 90.0: "insufficient_data"}
+    windows = []
+
+    def measure(window):
+        windows.append(window)
+        return report(verdicts.get(window, "healthy"), window=window)
+
+    result = bake(measure, 60, 30, sleep=clock.sleep, elapsed=clock.elapsed, extend_seconds=30)
+    assert result["verdict"] == "insufficient_data" and result["extended"] is True
+    assert windows[-1] == 90.0 and clock.now == 90
 
 
 def test_a_bake_ends_at_once_when_the_run_loses_its_lease():
-    measured, slept = [], []
-
-    def measure():
-        measured.append(1)
-        return {"verdict": "healthy", "window_seconds": len(measured) * 10.0}
-
+    clock = Clock()
     answers = iter([None, "a rollback took the lease"])
-    result = bake(measure, 300, 10, slept.append, lost=lambda: next(answers))
+    result = bake(
+        lambda w: report(window=w), 300, 10, sleep=clock.sleep, elapsed=clock.elapsed, lost=lambda: next(answers)
+    )
     assert result["verdict"] == "preempted" and result["preempted"] == "a rollback took the lease"
-    assert len(measured) == 2 and slept == [10], "the bake must stop at the first look after the lease is lost"
+    assert clock.slept == [10], "the bake must stop at the first look after the lease is lost"
 
 
 def test_a_bake_that_keeps_its_lease_runs_its_window():
-    measured = []
+    clock = Clock()
+    result = bake(lambda w: report(window=w), 30, 10, sleep=clock.sleep, elapsed=clock.elapsed, lost=lambda: None)
+    assert result["verdict"] == "healthy" and clock.slept == [10, 10, 10]
 
-    def measure():
-        measured.append(1)
-        return {"verdict": "healthy", "window_seconds": len(measured) * 10.0}
 
-    result = bake(measure, 30, 10, lambda seconds: None, lost=lambda: None)
-    assert result["verdict"] == "healthy" and len(measured) == 3
+def test_probes_breach_on_a_full_window_above_the_threshold():
+    window = ProbeWindow(size=4, threshold_percent=50)
+    for _ in range(3):
+        window.add(False, "502")
+    assert window.breach() is None, "a window that is not full yet is no verdict"
+    window.add(True, "200")
+    assert window.breach() == "3 of the last 4 synthetic probes failed (last: 502)"
+    judged = window.judge({"verdict": "healthy", "reason": "metrics fine"})
+    assert judged["verdict"] == "breached" and judged["probes_sent"] == 4 and judged["probes_failed"] == 3
+
+
+def test_probes_judge_the_last_ones_not_the_total():
+    """A colour that crashes after a long healthy run is caught as fast as one that crashes at once."""
+    window = ProbeWindow(size=4, threshold_percent=50)
+    for _ in range(100):
+        window.add(True, "200")
+    for _ in range(3):
+        window.add(False, "URLError")
+    assert window.breach() is not None
+    exactly_half = ProbeWindow(size=4, threshold_percent=50)
+    for ok in (True, False, True, False):
+        exactly_half.add(ok, "x")
+    assert exactly_half.breach() is None, "the threshold itself is allowed"

@@ -148,7 +148,8 @@ def test_a_preemption_takes_a_held_lease_and_says_whom_it_preempted():
 
     decision = L.preempt(item(), rollback, here())
 
-    preempted = {"holder": BOB, "operation": "promote", "phase": "baking", "token": 7}
+    journal = {"image": "app@sha256:1111", "from_colour": "blue", "to_colour": "green"}
+    preempted = {"holder": BOB, "operation": "promote", "phase": "baking", "token": 7, "details": journal}
     assert decision.write and decision.failure is None and decision.took_over is None
     assert decision.preempted == preempted
     lease = decision.lease

@@ -38,3 +38,9 @@ def test_latest_from_file_is_newest_first_and_skips_foreign_lines(tmp_path):
 def test_latest_from_events_orders_by_time():
     events = [{"timestamp": 2, "message": '{"n": 2}'}, {"timestamp": 1, "message": '{"n": 1}'}]
     assert latest_from_events(events, 1) == [{"n": 2}]
+
+
+def test_a_fencing_token_is_kept_but_a_token_string_is_redacted():
+    clean, found = redact({"preempted": {"token": 7}, "github": {"token": "ghp_abc"}})
+    assert clean == {"preempted": {"token": 7}, "github": {"token": "REDACTED"}}
+    assert found == ["github.token"]

@@ -21,24 +21,44 @@ def clock(monkeypatch):
     return fake
 
 
-def expect_sums(cloudwatch, clock, requests, errors):
-    """The two metric sums of one measurement at the clock's time (CloudWatch's minute buckets)."""
-    start = datetime.fromtimestamp(SINCE, tz=UTC)
-    end = max(datetime.fromtimestamp(clock.now, tz=UTC), datetime.fromtimestamp(SINCE + 60, tz=UTC))
-    for metric, total in (("RequestCount", requests), ("HTTPCode_Target_5XX_Count", errors)):
-        cloudwatch.add_response(
-            "get_metric_statistics",
-            {"Label": metric, "Datapoints": [{"Sum": total / 2}, {"Sum": total / 2}] if total else []},
-            {
-                "Namespace": "AWS/ApplicationELB",
-                "MetricName": metric,
-                "Dimensions": [{"Name": "LoadBalancer", "Value": LB}, {"Name": "TargetGroup", "Value": TG}],
-                "StartTime": start,
-                "EndTime": end,
-                "Period": 60,
-                "Statistics": ["Sum"],
-            },
-        )
+SIGNALS = (
+    ("requests", "RequestCount", "Sum", True),
+    ("target_errors", "HTTPCode_Target_5XX_Count", "Sum", True),
+    ("connection_errors", "TargetConnectionErrorCount", "Sum", True),
+    ("unhealthy_hosts", "UnHealthyHostCount", "Maximum", True),
+    ("lb_errors", "HTTPCode_ELB_5XX_Count", "Sum", False),
+)
+
+
+def expect_signals(cloudwatch, window_end, latest=SINCE, period=60, **values):
+    """One GetMetricData call for the window [SINCE, window_end], in whole buckets of `period`,
+    answered with `values` split over two buckets, the newer starting at `latest`."""
+    queries = []
+    for name, metric, stat, per_group in SIGNALS:
+        dimensions = [{"Name": "LoadBalancer", "Value": LB}]
+        if per_group:
+            dimensions.append({"Name": "TargetGroup", "Value": TG})
+        metric_stat = {
+            "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": metric, "Dimensions": dimensions},
+            "Period": period,
+            "Stat": stat,
+        }
+        queries.append({"Id": name, "MetricStat": metric_stat, "ReturnData": True})
+    results = []
+    for name, _, stat, _ in SIGNALS:
+        value = values.get(name, 0)
+        stamps = [datetime.fromtimestamp(latest - period, tz=UTC), datetime.fromtimestamp(latest, tz=UTC)]
+        split = [value, value] if stat == "Maximum" else [value / 2, value / 2]
+        results.append({"Id": name, "Timestamps": stamps, "Values": split, "StatusCode": "Complete"})
+    cloudwatch.add_response(
+        "get_metric_data",
+        {"MetricDataResults": results},
+        {
+            "MetricDataQueries": queries,
+            "StartTime": datetime.fromtimestamp(SINCE, tz=UTC),
+            "EndTime": datetime.fromtimestamp(window_end - window_end % period + period, tz=UTC),
+        },
+    )
 
 
 def args(**extra):
@@ -53,7 +73,7 @@ def args(**extra):
 
 
 def test_one_measurement_healthy(aws, clock):
-    expect_sums(aws.stub("cloudwatch"), clock, requests=1000, errors=4)
+    expect_signals(aws.stub("cloudwatch"), SINCE, requests=1000, target_errors=4)
 
     result = run_module(alb_error_rate_info, args(threshold_percent=1))
 
@@ -61,15 +81,23 @@ def test_one_measurement_healthy(aws, clock):
         "failed": False,
         "changed": False,
         "requests": 1000,
+        "target_errors": 4,
+        "lb_errors": 0,
+        "connection_errors": 0,
+        "unhealthy_hosts": 0,
         "errors": 4,
         "rate_percent": 0.4,
         "verdict": "healthy",
-        "window_seconds": 30.0,
+        "reason": "0.4 % 5xx of 1000 requests",
+        "window_seconds": 0.0,
+        "covered": True,
+        "extended": False,
+        "verdict_after_seconds": 30.0,
     }
 
 
 def test_too_few_requests_is_no_verdict(aws, clock):
-    expect_sums(aws.stub("cloudwatch"), clock, requests=10, errors=5)
+    expect_signals(aws.stub("cloudwatch"), SINCE, requests=10, target_errors=5)
 
     result = run_module(alb_error_rate_info, args())
 
@@ -78,20 +106,38 @@ def test_too_few_requests_is_no_verdict(aws, clock):
 
 
 def test_no_requests_has_no_rate(aws, clock):
-    expect_sums(aws.stub("cloudwatch"), clock, requests=0, errors=0)
+    expect_signals(aws.stub("cloudwatch"), SINCE)
 
     result = run_module(alb_error_rate_info, args())
 
     assert result["rate_percent"] is None
 
 
+def test_load_balancer_5xx_of_a_crashed_colour_are_a_breach(aws, clock):
+    """A crashed colour: its targets answer nothing, the load balancer answers 502."""
+    expect_signals(aws.stub("cloudwatch"), SINCE, requests=1000, lb_errors=80, connection_errors=100)
+
+    result = run_module(alb_error_rate_info, args())
+
+    assert result["verdict"] == "breached"
+    assert result["errors"] == 100, "connection errors become the load balancer's 502s: counted once"
+
+
+def test_an_unhealthy_target_is_a_breach(aws, clock):
+    expect_signals(aws.stub("cloudwatch"), SINCE, requests=20, unhealthy_hosts=2)
+
+    result = run_module(alb_error_rate_info, args())
+
+    assert result["verdict"] == "breached" and "2 of its targets" in result["reason"]
+
+
 def test_bake_stops_as_soon_as_the_threshold_is_breached(aws, clock, monkeypatch):
     cloudwatch = aws.stub("cloudwatch")
-    expect_sums(cloudwatch, clock, requests=200, errors=1)  # at 30 s: 0.5 %
+    expect_signals(cloudwatch, SINCE + 30, requests=200, target_errors=1)  # at 30 s: 0.5 %
 
     def sleep(seconds):
         clock.now += seconds
-        expect_sums(cloudwatch, clock, requests=400, errors=12)  # at 45 s: 3 %
+        expect_signals(cloudwatch, SINCE + 45, requests=400, target_errors=12)  # at 45 s: 3 %
 
     monkeypatch.setattr(clock, "sleep", sleep)
 
@@ -102,10 +148,36 @@ def test_bake_stops_as_soon_as_the_threshold_is_breached(aws, clock, monkeypatch
     assert result["window_seconds"] == 45.0
 
 
+def test_late_metrics_are_waited_for_and_never_waved_through(aws, clock, monkeypatch):
+    """After a 60 s bake the last bucket has not arrived: the verdict waits for it, bounded."""
+    clock.now = SINCE + 60
+    cloudwatch = aws.stub("cloudwatch")
+    expect_signals(cloudwatch, SINCE + 60, latest=SINCE - 60, requests=0)  # nothing arrived yet
+    looks = []
+
+    def sleep(seconds):
+        clock.now += seconds
+        looks.append(clock.now)
+        expect_signals(cloudwatch, SINCE + 60, latest=SINCE - 60, requests=0)
+
+    monkeypatch.setattr(clock, "sleep", sleep)
+
+    result = run_module(alb_error_rate_info, args(bake_seconds=60, poll_seconds=15, data_wait_seconds=30))
+
+    assert result["verdict"] == "insufficient_data" and "did not cover" in result["reason"]
+    assert looks == [SINCE + 75, SINCE + 90]
+
+
+def test_a_poll_faster_than_a_second_is_refused(aws, clock):
+    result = run_module(alb_error_rate_info, args(poll_seconds=0.2, bake_seconds=10))
+
+    assert result["failed"] and "poll_seconds" in result["msg"]
+
+
 def test_throttling_is_retried(aws, clock):
     cloudwatch = aws.stub("cloudwatch")
-    cloudwatch.add_client_error("get_metric_statistics", service_error_code="Throttling", http_status_code=400)
-    expect_sums(cloudwatch, clock, requests=100, errors=0)
+    cloudwatch.add_client_error("get_metric_data", service_error_code="Throttling", http_status_code=400)
+    expect_signals(cloudwatch, SINCE, requests=100)
 
     result = run_module(alb_error_rate_info, args())
 
@@ -114,7 +186,7 @@ def test_throttling_is_retried(aws, clock):
 
 def test_aws_errors_fail_clearly(aws, clock):
     aws.stub("cloudwatch").add_client_error(
-        "get_metric_statistics", service_error_code="AccessDenied", service_message="no metrics for you"
+        "get_metric_data", service_error_code="AccessDenied", service_message="no metrics for you"
     )
 
     result = run_module(alb_error_rate_info, args())

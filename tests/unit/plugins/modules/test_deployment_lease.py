@@ -290,7 +290,8 @@ def test_diff_of_a_new_lease_starts_empty(aws):
 def test_a_rollback_preempts_a_held_lease(aws):
     dynamodb = aws.stub("dynamodb")
     expect_get(dynamodb, held_by_bob())
-    preempted = {"holder": BOB, "operation": "promote", "phase": "baking", "token": 7}
+    journal = {"image": "app@sha256:1111", "to_colour": "green"}
+    preempted = {"holder": BOB, "operation": "promote", "phase": "baking", "token": 7, "details": journal}
     preempted_by = {"holder": dict(ALICE, pid=500), "operation": "rollback", "at": NOW}
     expect_put(dynamodb, 7, Item(token=8, operation="rollback", preempted=preempted, preempted_by=preempted_by))
 

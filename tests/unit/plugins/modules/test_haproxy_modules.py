@@ -106,10 +106,17 @@ def test_error_rate_is_measured_over_the_window_from_the_start(haproxy, clock):
         "failed": False,
         "changed": False,
         "requests": 200,
+        "target_errors": 1,
+        "lb_errors": 0,
+        "unhealthy_hosts": 0,
         "errors": 1,
         "rate_percent": 0.5,
         "verdict": "healthy",
+        "reason": "0.5 % 5xx of 200 requests",
         "window_seconds": 0.0,
+        "covered": True,
+        "extended": False,
+        "verdict_after_seconds": 0.0,
     }
 
 

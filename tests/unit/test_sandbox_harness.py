@@ -1,0 +1,39 @@
+"""scripts/sandbox_harness.py: metrics delivered as AWS delivers them, and the image markers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+from sandbox_harness import Buckets, crashes, error_percent, onset_seconds  # noqa: E402 (scripts/ is not a package)
+
+REQUESTS = ("RequestCount", (("LoadBalancer", "app/x/1"), ("TargetGroup", "targetgroup/x/2")))
+UNHEALTHY = ("UnHealthyHostCount", REQUESTS[1])
+
+
+def test_a_bucket_is_published_only_once_it_is_over_and_late():
+    buckets = Buckets()
+    buckets.add(120.0, 60, REQUESTS, 500)
+    buckets.add(150.0, 60, REQUESTS, 700)
+    assert list(buckets.due(179.0, 75)) == []  # the minute is not over
+    assert list(buckets.due(254.0, 75)) == []  # over, but AWS is 75 s late
+    (point,) = buckets.due(255.0, 75)
+    assert point["Value"] == 1200 and point["Timestamp"].timestamp() == 120.0
+    assert list(buckets.due(400.0, 75)) == [], "a bucket is published once"
+
+
+def test_a_gauge_keeps_its_maximum():
+    buckets = Buckets()
+    for value in (0, 2, 1):
+        buckets.add(10.0, 60, UNHEALTHY, value, gauge=True)
+    (point,) = buckets.due(1000.0, 0)
+    assert point["Value"] == 2
+
+
+def test_image_markers():
+    assert error_percent("registry/app:v3-5xx-2.5") == 2.5
+    assert crashes("registry/app:v4-crash-after-30") and not crashes("registry/app:v4")
+    assert onset_seconds("registry/app:v4-crash-after-30") == 30 and onset_seconds("registry/app:v4") == 0
+    assert not crashes("registry/crash/app:v4"), "only the tag carries markers"
