@@ -182,24 +182,21 @@ def get_parameter(ssm, name):
 RECORD_STREAM = "records"
 
 
-@AWSErrorHandler.common_error_handler("create the log stream of the deployment records")
-def ensure_log_stream(logs, log_group, stream=RECORD_STREAM):
-    """Create the stream unless it exists; True when it was created."""
-    try:
-        logs.create_log_stream(logGroupName=log_group, logStreamName=stream, aws_retry=True)
-    except is_boto3_error_code("ResourceAlreadyExistsException"):
-        return False
-    return True
-
-
 @AWSErrorHandler.common_error_handler("write the deployment record")
-def put_log_event(logs, log_group, timestamp_ms, message, stream=RECORD_STREAM):
-    logs.put_log_events(
-        logGroupName=log_group,
-        logStreamName=stream,
-        logEvents=[{"timestamp": timestamp_ms, "message": message}],
-        aws_retry=True,
+def append_log_event(logs, log_group, timestamp_ms, message, stream=RECORD_STREAM):
+    """Put one event in the records stream; the stream is created by the first record only, so
+    every later record costs one call."""
+    event = dict(
+        logGroupName=log_group, logStreamName=stream, logEvents=[{"timestamp": timestamp_ms, "message": message}]
     )
+    try:
+        logs.put_log_events(**event, aws_retry=True)
+    except is_boto3_error_code("ResourceNotFoundException"):
+        try:
+            logs.create_log_stream(logGroupName=log_group, logStreamName=stream, aws_retry=True)
+        except is_boto3_error_code("ResourceAlreadyExistsException"):
+            pass  # another run created it meanwhile
+        logs.put_log_events(**event, aws_retry=True)
 
 
 @_MissingLogStream.list_error_handler("read the deployment records", default_value=[])

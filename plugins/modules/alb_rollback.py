@@ -105,13 +105,12 @@ from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
+    append_log_event,
     client,
     describe_services,
     describe_task_definition,
-    ensure_log_stream,
     get_parameter,
     healthy_target_count,
-    put_log_event,
 )
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.contract import ContractError, parse
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import (
@@ -233,9 +232,9 @@ def run(module, started):
     )
     record, _ = stamped(record)
     if not module.check_mode:
-        logs = client(module, "logs")
-        ensure_log_stream(logs, deployment["deployment_log_group"])
-        put_log_event(logs, deployment["deployment_log_group"], int(time.time() * 1000), to_line(record))
+        append_log_event(
+            client(module, "logs"), deployment["deployment_log_group"], int(time.time() * 1000), to_line(record)
+        )
         _, released = take_lease(
             module,
             store,

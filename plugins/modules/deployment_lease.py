@@ -206,6 +206,15 @@ token:
   returned: always
   type: int
   sample: 8
+previous:
+  description:
+    - The lease as the module read it before its write, in the shape of
+      M(switchyard.bluegreen.deployment_lease_info)'s result (lease, held, expired, age_seconds,
+      interrupted, in_flight) - the journal of the last run, with no second read.
+  returned: always
+  type: dict
+  sample: {"lease": null, "held": false, "expired": false, "age_seconds": null, "interrupted": false,
+           "in_flight": false}
 took_over:
   description: The stale lease an acquisition replaced, and why; null otherwise.
   returned: always
@@ -246,6 +255,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import 
     decide,
     local_holder,
     plain,
+    status,
 )
 
 
@@ -293,6 +303,7 @@ def run(module):
     result = dict(
         changed=decision.write,
         lease=lease,
+        previous=status(plain(before), here),
         token=lease["token"] if lease else None,
         took_over=plain(decision.took_over),
         preempted=plain(decision.preempted),

@@ -79,9 +79,8 @@ import time
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
+    append_log_event,
     client,
-    ensure_log_stream,
-    put_log_event,
 )
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.records import (
     append_line,
@@ -99,9 +98,7 @@ def write(module, line):
         except OSError as e:
             module.fail_json(msg=f"Could not append the deployment record to {params['path']}: {e.strerror or e}.")
         return
-    logs = client(module, "logs")
-    ensure_log_stream(logs, params["log_group"])
-    put_log_event(logs, params["log_group"], int(time.time() * 1000), line)
+    append_log_event(client(module, "logs"), params["log_group"], int(time.time() * 1000), line)
 
 
 def main():

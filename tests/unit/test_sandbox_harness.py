@@ -7,7 +7,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
-from sandbox_harness import Buckets, crashes, error_percent, onset_seconds  # noqa: E402 (scripts/ is not a package)
+from sandbox_harness import FAST, Buckets, Harness, crashes, error_percent, onset_seconds  # noqa: E402 (scripts/ is not a package)
 
 REQUESTS = ("RequestCount", (("LoadBalancer", "app/x/1"), ("TargetGroup", "targetgroup/x/2")))
 UNHEALTHY = ("UnHealthyHostCount", REQUESTS[1])
@@ -37,3 +37,23 @@ def test_image_markers():
     assert crashes("registry/app:v4-crash-after-30") and not crashes("registry/app:v4")
     assert onset_seconds("registry/app:v4-crash-after-30") == 30 and onset_seconds("registry/app:v4") == 0
     assert not crashes("registry/crash/app:v4"), "only the tag carries markers"
+
+
+def data_plane(image: str, targets: int = 2, first_traffic: float | None = 0.0) -> Harness:
+    """A harness whose test listener forwards to one target group running image, without AWS."""
+    harness = Harness("http://127.0.0.1:9", dict(FAST))
+    harness.routes = {"test": {"app/x/1": {"tg-green": 1}}}
+    harness.images = {"tg-green": image}
+    harness.targets = {"tg-green": targets}
+    if first_traffic is not None:
+        harness.first_traffic[("tg-green", image)] = first_traffic
+    return harness
+
+
+def test_the_data_plane_answers_as_the_load_balancer_would():
+    assert data_plane("app:v1").answer("test")[0] == 200
+    assert data_plane("app:v2-crash").answer("test")[0] == 502
+    assert data_plane("app:v2-crash", first_traffic=None).answer("test")[0] == 200, "no production traffic yet"
+    assert data_plane("app:v2-crash-after-999999999999").answer("test")[0] == 200, "its fault has not started"
+    assert data_plane("app:v1", targets=0).answer("test")[0] == 503
+    assert data_plane("app:v1").answer("production")[0] == 503, "no production listener in this harness"

@@ -273,9 +273,8 @@ def expect_task_definition(ecs, colour):
 
 
 def expect_record(logs):
-    """The record's stream and event; the event's line is kept in the Capture returned."""
+    """The record's event, in one call (the stream exists); its line is kept in the Capture returned."""
     line = Capture()
-    logs.add_response("create_log_stream", {}, {"logGroupName": LOG_GROUP, "logStreamName": "records"})
     logs.add_response(
         "put_log_events",
         {},
@@ -346,7 +345,6 @@ def test_a_warm_rollback_preempts_the_promote_and_switches_production_before_any
     assert not [call for call in calls[:switch] if call[0] == "elbv2" and call[1].startswith("Modify")]
     after = calls[switch + 1 :]
     assert [call for call in calls if call[0] == "logs"] == [
-        ("logs", "CreateLogStream", None),
         ("logs", "PutLogEvents", None),
     ]
     assert all(call in after for call in calls if call[0] == "logs" or call[1] == "DescribeTaskDefinition")

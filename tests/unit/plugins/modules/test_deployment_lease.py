@@ -301,6 +301,8 @@ def test_a_rollback_preempts_a_held_lease(aws):
     assert result["preempted"] == preempted and result["took_over"] is None
     assert result["lease"]["preempted_by"] == preempted_by
     assert any("rollback preempted bob on laptop" in warning for warning in result["warnings"])
+    # The journal of the preempted run, as read before the write: no second read needed.
+    assert result["previous"]["lease"] == held_by_bob() and result["previous"]["in_flight"] is True
 
 
 def test_a_rollback_on_a_free_lease_preempts_nobody(aws):

@@ -14,14 +14,17 @@ LOG_GROUP = "/switchyard/switchyard-production/deployments"
 RECORD = {"kind": "promote", "outcome": "succeeded", "image": "app@sha256:0123", "from_colour": "blue"}
 
 
-def test_a_record_is_appended_to_the_log_group(aws):
-    logs = aws.stub("logs")
-    logs.add_response("create_log_stream", {}, {"logGroupName": LOG_GROUP, "logStreamName": "records"})
+def expect_put(logs):
     logs.add_response(
         "put_log_events",
         {},
         {"logGroupName": LOG_GROUP, "logStreamName": "records", "logEvents": [{"timestamp": ANY, "message": ANY}]},
     )
+
+
+def test_a_record_is_appended_to_the_log_group_in_one_call(aws):
+    logs = aws.stub("logs")
+    expect_put(logs)
 
     result = run_module(deployment_record, {"log_group": LOG_GROUP, "record": RECORD}, diff=True)
 
@@ -32,25 +35,40 @@ def test_a_record_is_appended_to_the_log_group(aws):
     assert json.loads(result["diff"]["after"]) == result["record"]
 
 
-def test_an_existing_stream_is_fine(aws):
+def test_the_first_record_creates_the_stream(aws):
     logs = aws.stub("logs")
-    logs.add_client_error("create_log_stream", service_error_code="ResourceAlreadyExistsException")
-    logs.add_response("put_log_events", {}, {"logGroupName": LOG_GROUP, "logStreamName": "records", "logEvents": ANY})
+    logs.add_client_error("put_log_events", service_error_code="ResourceNotFoundException")
+    logs.add_response("create_log_stream", {}, {"logGroupName": LOG_GROUP, "logStreamName": "records"})
+    expect_put(logs)
 
     result = run_module(deployment_record, {"log_group": LOG_GROUP, "record": RECORD})
 
-    assert result["changed"] is True
+    assert result["changed"] is True and not result["failed"]
+
+
+def test_a_stream_another_run_just_created_is_fine(aws):
+    logs = aws.stub("logs")
+    logs.add_client_error("put_log_events", service_error_code="ResourceNotFoundException")
+    logs.add_client_error("create_log_stream", service_error_code="ResourceAlreadyExistsException")
+    expect_put(logs)
+
+    result = run_module(deployment_record, {"log_group": LOG_GROUP, "record": RECORD})
+
+    assert result["changed"] is True and not result["failed"]
 
 
 def test_a_missing_log_group_fails_clearly(aws):
-    aws.stub("logs").add_client_error(
+    logs = aws.stub("logs")
+    logs.add_client_error("put_log_events", service_error_code="ResourceNotFoundException")
+    logs.add_client_error(
         "create_log_stream", service_error_code="ResourceNotFoundException", service_message="group does not exist"
     )
 
     result = run_module(deployment_record, {"log_group": LOG_GROUP, "record": RECORD})
 
     assert result["failed"]
-    assert result["msg"].startswith("Failed to create the log stream of the deployment records")
+    assert result["msg"].startswith("Failed to write the deployment record")
+    assert "group does not exist" in result["msg"]
 
 
 def test_check_mode_writes_nothing_to_aws(aws):
