@@ -133,12 +133,12 @@ class Harness:
         self.buckets = Buckets()
         self.first_traffic = {}  # (target group, image) -> when it first took production traffic
         self.last_tick = None
-        self.routes, self.images, self.targets = {}, {}, {}
+        self.routes, self.images, self.targets = {"production": [], "test": []}, {}, {}
 
     def answer(self, role: str) -> tuple[int, str]:
         """(status, body) of one request through the listener of the role, as its load balancer
         and the colour it picks would answer."""
-        weights = next(iter(self.routes.get(role, {}).values()), None)
+        weights = next((w for _, w in self.routes.get(role, [])), None)
         if not weights or not sum(weights.values()):
             return 503, "no listener with that role forwards anywhere"
         group = random.choices(list(weights), weights=list(weights.values()))[0]  # noqa: S311 - not crypto
@@ -198,7 +198,8 @@ class Harness:
                 desiredCount=service["desiredCount"],
             )
 
-    def sync_targets(self, service, image) -> None:
+    def sync_targets(self, service, image) -> int:
+        """Registers the service's task addresses in its target group; how many are registered."""
         binding = service["loadBalancers"][0]
         group = binding["targetGroupArn"]
         wanted = set()
@@ -213,16 +214,23 @@ class Harness:
         if present - wanted:
             targets = [{"Id": ip, "Port": port} for ip in sorted(present - wanted)]
             self.elbv2.deregister_targets(TargetGroupArn=group, Targets=targets)
+        return len(wanted)
 
-    def production_weights(self, role="production"):
-        """(load balancer arn suffix, {target group arn: weight}) per listener of the role (tag Role)."""
+    def listener_weights(self) -> dict:
+        """{role: [(load balancer arn suffix, {target group arn: weight})]} for the listeners tagged
+        Role=production or Role=test, in one pass (one DescribeTags per load balancer)."""
+        routes = {"production": [], "test": []}
         for lb in self.elbv2.describe_load_balancers()["LoadBalancers"]:
             suffix = lb["LoadBalancerArn"].split(":loadbalancer/", 1)[1]
-            for listener in self.elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
-                tags = self.elbv2.describe_tags(ResourceArns=[listener["ListenerArn"]])
-                pairs = tags["TagDescriptions"][0]["Tags"] if tags["TagDescriptions"] else []
-                if {"Key": "Role", "Value": role} not in pairs:
-                    continue
+            listeners = self.elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+            if not listeners:
+                continue
+            described = self.elbv2.describe_tags(ResourceArns=[x["ListenerArn"] for x in listeners])
+            roles = {
+                d["ResourceArn"]: {t["Value"] for t in d["Tags"] if t["Key"] == "Role"}
+                for d in described["TagDescriptions"]
+            }
+            for listener in listeners:
                 action = listener["DefaultActions"][0]
                 groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
                 weights = (
@@ -230,19 +238,22 @@ class Harness:
                     if groups
                     else {action["TargetGroupArn"]: 1}
                 )
-                yield suffix, weights
+                for role in roles.get(listener["ListenerArn"], set()) & set(routes):
+                    routes[role].append((suffix, weights))
+        return routes
 
     def faulty(self, group: str, image: str, now: float) -> bool:
         """Whether the image's marked fault has started: it took production traffic long enough ago."""
         first = self.first_traffic.setdefault((group, image), now)
         return now - first >= onset_seconds(image)
 
-    def record_metrics(self, images_by_group: dict[str, str], now: float, seconds: float) -> None:
+    def record_metrics(self, now: float, seconds: float) -> None:
         """Adds what the production listeners carried in the last `seconds` to the open buckets."""
+        images_by_group = self.images
         settings = self.settings()
         period = float(settings["period_seconds"])
         total_requests = settings["requests_per_second"] * seconds
-        for lb_suffix, weights in self.production_weights():
+        for lb_suffix, weights in self.routes["production"]:
             total = sum(weights.values()) or 1
             elb_errors = 0
             for group, weight in weights.items():
@@ -257,7 +268,7 @@ class Harness:
                 self.buckets.add(now, period, ("RequestCount", dimensions), requests)
                 self.buckets.add(now, period, ("HTTPCode_Target_5XX_Count", dimensions), errors)
                 self.buckets.add(now, period, ("TargetConnectionErrorCount", dimensions), requests if crashed else 0)
-                unhealthy = len(self.addresses_in(group)) if crashed else 0
+                unhealthy = self.targets.get(group, 0) if crashed else 0
                 self.buckets.add(now, period, ("UnHealthyHostCount", dimensions), unhealthy, gauge=True)
                 elb_errors += requests if crashed else 0
             # The load balancer's own 502s are counted per load balancer, not per target group.
@@ -266,24 +277,19 @@ class Harness:
         for start in range(0, len(data), 500):
             self.cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[start : start + 500])
 
-    def addresses_in(self, group: str) -> list[str]:
-        health = self.elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
-        return [d["Target"]["Id"] for d in health]
-
     def tick(self) -> None:
         now = time.time()
-        images_by_group = {}
+        images, targets = {}, {}
         for service, image in self.services():
             self.start_tasks(service)
-            self.sync_targets(service, image)
-            images_by_group[service["loadBalancers"][0]["targetGroupArn"]] = image
-        # What the data plane answers from, replaced whole (its threads only read).
-        self.routes = {role: dict(self.production_weights(role)) for role in ("production", "test")}
-        self.images = images_by_group
-        self.targets = {group: len(self.addresses_in(group)) for group in images_by_group}
+            group = service["loadBalancers"][0]["targetGroupArn"]
+            targets[group] = self.sync_targets(service, image)
+            images[group] = image
+        # What the metrics and the data plane work from, replaced whole (its threads only read).
+        self.routes, self.images, self.targets = self.listener_weights(), images, targets
         seconds = min(now - self.last_tick, 5.0) if self.last_tick else 0.0
         self.last_tick = now
-        self.record_metrics(images_by_group, now, seconds)
+        self.record_metrics(now, seconds)
 
 
 def serve_data_plane(harness: Harness, port: int) -> None:

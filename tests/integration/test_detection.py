@@ -1,7 +1,7 @@
 """Detection on the sandbox: what the watch catches, from signals delivered as AWS delivers them.
 
 The harness publishes fast metrics by default; the tests about late metrics switch it to AWS-like
-delivery on a compressed scale (10-second buckets published 15 s after they end) and tell the
+delivery on a compressed scale (5-second buckets published 8 s after they end) and tell the
 watch the same period, so the logic is the real one without minutes of waiting per test.
 """
 
@@ -15,9 +15,9 @@ from tests.integration.test_promote import FAST, REPO_IMAGE, Sandbox
 
 pytestmark = pytest.mark.sandbox
 
-LATE = {"period_seconds": 10, "delay_seconds": 15, "requests_per_second": 2000}
+LATE = {"period_seconds": 5, "delay_seconds": 8, "requests_per_second": 2000}
 NO_PROBES = ["-e", "switchyard_probe_rate_per_second=0"]
-WATCH_LATE = ["-e", "switchyard_metric_period_seconds=10", "-e", "switchyard_metric_wait_seconds=60"]
+WATCH_LATE = ["-e", "switchyard_metric_period_seconds=5", "-e", "switchyard_metric_wait_seconds=40"]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_a_colour_that_crashes_is_rolled_back_on_the_load_balancers_own_5xx(sand
 
 
 def test_5xx_in_late_metrics_are_waited_for_and_caught(sandbox, promote, live_release, harness_signals):
-    """With metrics 15 s late, a 4 s bake ends before any of its buckets arrived: the watch waits
+    """With metrics 8 s late, a 4 s bake ends before any of its buckets arrived: the watch waits
     for them and rolls back, where judging at the end of the bake would have seen nothing."""
     harness_signals(**LATE)
     live = sandbox.live()
@@ -93,7 +93,7 @@ def test_a_healthy_release_passes_on_late_metrics(sandbox, promote, live_release
 
 
 def test_synthetic_probes_catch_a_crash_long_before_late_metrics(sandbox, promote, live_release, harness_signals):
-    """With metrics 15 s late, the probes through the test listener see the 502s within seconds
+    """With metrics 8 s late, the probes through the test listener see the 502s within seconds
     of the crash (onset: the switch) and traffic goes back before any metric bucket arrives."""
     harness_signals(**LATE)
     live = sandbox.live()

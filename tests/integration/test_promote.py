@@ -289,7 +289,7 @@ def test_finalize_scales_the_old_colour_down_only_after_its_standby(sandbox, pro
     old_live = sandbox.live()
     # The window leaves room for a slow, loaded CI machine: the promote's tail and the early
     # finalize must both end inside it for the check to mean anything.
-    assert promote(f"{REPO_IMAGE}:v9", "-e", "switchyard_standby_seconds=45").returncode == 0
+    assert promote(f"{REPO_IMAGE}:v9", "-e", "switchyard_standby_seconds=30").returncode == 0
     standby_until = sandbox.records()[0]["standby_until"]
     early = run_playbook("finalize.yml")
     assert early.returncode == 0, early.failure_messages() or early.stderr

@@ -42,7 +42,7 @@ def test_image_markers():
 def data_plane(image: str, targets: int = 2, first_traffic: float | None = 0.0) -> Harness:
     """A harness whose test listener forwards to one target group running image, without AWS."""
     harness = Harness("http://127.0.0.1:9", dict(FAST))
-    harness.routes = {"test": {"app/x/1": {"tg-green": 1}}}
+    harness.routes = {"production": [], "test": [("app/x/1", {"tg-green": 1})]}
     harness.images = {"tg-green": image}
     harness.targets = {"tg-green": targets}
     if first_traffic is not None:
