@@ -23,6 +23,7 @@ try:
 except ImportError:
     Config = None  # AnsibleAWSModule says botocore is missing before any client is made
 
+from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -109,6 +110,15 @@ def update_service(ecs, **kwargs):
 
 
 # ELBv2 (listeners and rules: amazon.aws's elb_utils)
+
+
+def apply_listener_changes(elbv2, changes):
+    """Apply traffic.plan_changes' [(arn, "listener" or "rule", actions)] through elb_utils."""
+    for arn, kind, actions in changes:
+        if kind == "listener":
+            elb_utils.modify_listener(elbv2, arn, DefaultActions=actions)
+        else:
+            elb_utils.modify_rule(elbv2, arn, Actions=actions)
 
 
 @AWSErrorHandler.common_error_handler("describe the target group's target health")

@@ -106,6 +106,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     append_log_event,
+    apply_listener_changes,
     client,
     describe_services,
     describe_task_definition,
@@ -162,11 +163,7 @@ def route(module, elbv2, listener, rules, *, weights, deployment):
     desired = {arns[colour]: weight for colour, weight in weights.items()}
     changes = plan_changes(listener, rules, desired, list(arns.values()))
     if not module.check_mode:
-        for arn, kind, actions in changes:
-            if kind == "listener":
-                elb_utils.modify_listener(elbv2, arn, DefaultActions=actions)
-            else:
-                elb_utils.modify_rule(elbv2, arn, Actions=actions)
+        apply_listener_changes(elbv2, changes)
     return bool(changes)
 
 

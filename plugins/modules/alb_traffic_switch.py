@@ -110,6 +110,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import (
 )
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
+    apply_listener_changes,
     client,
     healthy_target_count,
 )
@@ -177,11 +178,7 @@ def run(module, elbv2):
         refuse_unhealthy(module, elbv2, desired, before["default"])
 
     if not module.check_mode:
-        for arn, kind, actions in changes:
-            if kind == "listener":
-                elb_utils.modify_listener(elbv2, arn, DefaultActions=actions)
-            else:
-                elb_utils.modify_rule(elbv2, arn, Actions=actions)
+        apply_listener_changes(elbv2, changes)
 
     after = snapshot(*predict(listener, rules, changes), managed)
     result = dict(
