@@ -25,6 +25,14 @@ loop does both, once a tick, for every ECS service attached to a target group:
   to (by weight), which answers 200 with its image, 500 for a "5xx-N" share, 502 once crashed, and
   503 when it has no registered target.
 
+- the guard: every EventBridge rule that sends CloudWatch alarm state changes to a Lambda function
+  is played here, since Lambda execution in the emulator needs Docker. Once a second the harness
+  evaluates the alarms the rule names on the metrics as published, as CloudWatch does (each of
+  its last EvaluationPeriods complete periods, summed or at their maximum, against the threshold;
+  missing data does not breach), sets each alarm whose state changes, and calls the function's
+  handler (module_utils/guard.py, the very code of its package) in this process with the event
+  EventBridge would deliver, when the rule's pattern matches it.
+
 A JSON file given with --settings overrides period_seconds, delay_seconds and
 requests_per_second; it is read again every tick, so a test or the benchmark can switch modes.
 
@@ -51,6 +59,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import boto3
+
+REPO = Path(__file__).resolve().parent.parent
 
 ERROR_TAG = re.compile(r"5xx-(\d+(?:\.\d+)?)")
 ONSET_TAG = re.compile(r"after-(\d+)")
@@ -115,19 +125,161 @@ class Buckets:
                 }
 
 
-def clients(endpoint: str):
-    kwargs = dict(
+def client(endpoint: str, service: str):
+    return boto3.client(
+        service,
         region_name="us-east-1",
         endpoint_url=endpoint,
         aws_access_key_id="SANDBOXHARNESS",  # tells its calls apart from the deployment's
         aws_secret_access_key="sandbox-not-a-secret",
     )
-    return (boto3.client(s, **kwargs) for s in ("ecs", "elbv2", "ec2", "cloudwatch"))
+
+
+def clients(endpoint: str):
+    return (client(endpoint, s) for s in ("ecs", "elbv2", "ec2", "cloudwatch"))
+
+
+# --- the guard: CloudWatch's alarm evaluation and EventBridge, played ------------------------
+
+COMPARE = {
+    "GreaterThanOrEqualToThreshold": lambda value, threshold: value >= threshold,
+    "GreaterThanThreshold": lambda value, threshold: value > threshold,
+    "LessThanThreshold": lambda value, threshold: value < threshold,
+    "LessThanOrEqualToThreshold": lambda value, threshold: value <= threshold,
+}
+
+
+def matches(pattern, event) -> bool:
+    """Whether an EventBridge event pattern (exact values only) matches the event."""
+    for key, wanted in pattern.items():
+        value = event.get(key) if isinstance(event, dict) else None
+        if isinstance(wanted, dict):
+            if not isinstance(value, dict) or not matches(wanted, value):
+                return False
+        elif isinstance(value, list):
+            if not set(map(json.dumps, value)) & set(map(json.dumps, wanted)):
+                return False
+        elif value not in wanted:
+            return False
+    return True
+
+
+def alarm_state(alarm: dict, datapoints: list, now: float) -> str:
+    """ALARM or OK for a single-metric alarm, as CloudWatch judges it: on its last EvaluationPeriods
+    complete periods, DatapointsToAlarm of which must breach (missing data does not breach)."""
+    period, statistic = alarm["Period"], alarm["Statistic"]
+    evaluations = alarm.get("EvaluationPeriods", 1)
+    end = bucket_start(now, period)
+    totals = defaultdict(list)
+    for point in datapoints:
+        start = bucket_start(point["Timestamp"].timestamp(), period)
+        if end - evaluations * period <= start < end and statistic in point:
+            totals[start].append(point[statistic])
+    compare = COMPARE[alarm["ComparisonOperator"]]
+    values = [max(points) if statistic == "Maximum" else sum(points) for points in totals.values()]
+    breaching = sum(1 for value in values if compare(value, alarm["Threshold"]))
+    return "ALARM" if breaching >= alarm.get("DatapointsToAlarm", evaluations) else "OK"
+
+
+def alarm_event(alarm: dict, previous: str, state: str, now: float) -> dict:
+    """The "CloudWatch Alarm State Change" event EventBridge delivers for the alarm."""
+    stamp = datetime.fromtimestamp(now, UTC).isoformat()
+    metric = {
+        "namespace": alarm["Namespace"],
+        "name": alarm["MetricName"],
+        "dimensions": {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])},
+    }
+    return {
+        "version": "0",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "time": stamp,
+        "region": "us-east-1",
+        "resources": [alarm["AlarmArn"]],
+        "detail": {
+            "alarmName": alarm["AlarmName"],
+            "state": {"value": state, "reason": "sandbox harness: the published metrics", "timestamp": stamp},
+            "previousState": {"value": previous},
+            "configuration": {
+                "metrics": [
+                    {
+                        "id": "m1",
+                        "metricStat": {"metric": metric, "period": alarm["Period"], "stat": alarm["Statistic"]},
+                        "returnData": True,
+                    }
+                ]
+            },
+        },
+    }
+
+
+class Guard:
+    """Plays the rules that send alarm state changes to a Lambda function, once a second."""
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint
+        self.cloudwatch, self.events, self.lambdas = (client(endpoint, s) for s in ("cloudwatch", "events", "lambda"))
+        self.last = 0.0
+
+    def rules(self):
+        """(pattern, [function environment]) of every enabled rule on alarm state changes."""
+        for rule in self.events.list_rules()["Rules"]:
+            pattern = json.loads(rule.get("EventPattern") or "{}")
+            if rule.get("State") != "ENABLED" or pattern.get("source") != ["aws.cloudwatch"]:
+                continue
+            targets = self.events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+            arns = [t["Arn"] for t in targets if ":lambda:" in t["Arn"]]
+            configurations = [self.lambdas.get_function_configuration(FunctionName=arn) for arn in arns]
+            functions = [c.get("Environment", {}).get("Variables", {}) for c in configurations]
+            yield pattern, functions
+
+    def invoke(self, environ: dict, event: dict) -> None:
+        if str(REPO / ".collections") not in sys.path:
+            sys.path.insert(0, str(REPO / ".collections"))
+        from ansible_collections.switchyard.bluegreen.plugins.module_utils import guard  # noqa: PLC0415
+
+        try:
+            result = guard.handle(event, environ, lambda service: client(self.endpoint, service))
+        except Exception as error:  # noqa: BLE001 - a failed invocation is logged, as Lambda would
+            result = {"error": repr(error)}
+        print(f"harness: guard on {event['detail']['alarmName']}: {json.dumps(result)}", file=sys.stderr, flush=True)
+
+    def tick(self, now: float) -> None:
+        if now - self.last < 1.0:
+            return
+        self.last = now
+        for pattern, functions in self.rules():
+            names = [arn.split(":alarm:", 1)[1] for arn in pattern.get("resources", []) if ":alarm:" in arn]
+            if not names:
+                continue
+            for alarm in self.cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]:
+                period = alarm["Period"]
+                window = (alarm.get("EvaluationPeriods", 1) + 1) * period
+                datapoints = self.cloudwatch.get_metric_statistics(
+                    Namespace=alarm["Namespace"],
+                    MetricName=alarm["MetricName"],
+                    Dimensions=alarm.get("Dimensions", []),
+                    StartTime=datetime.fromtimestamp(now - window, UTC),
+                    EndTime=datetime.fromtimestamp(now, UTC),
+                    Period=1,  # every published bucket; alarm_state sums them per period
+                    Statistics=[alarm["Statistic"]],
+                )["Datapoints"]
+                state, previous = alarm_state(alarm, datapoints, now), alarm["StateValue"]
+                if state == previous:
+                    continue
+                self.cloudwatch.set_alarm_state(
+                    AlarmName=alarm["AlarmName"], StateValue=state, StateReason="sandbox harness: published metrics"
+                )
+                event = alarm_event(alarm, previous, state, now)
+                if matches(pattern, event):
+                    for environ in functions:
+                        self.invoke(environ, event)
 
 
 class Harness:
     def __init__(self, endpoint: str, defaults: dict, settings_file: Path | None = None):
         self.ecs, self.elbv2, self.ec2, self.cloudwatch = clients(endpoint)
+        self.guard = Guard(endpoint)
         self.defaults = defaults
         self.settings_file = settings_file
         self.buckets = Buckets()
@@ -290,6 +442,7 @@ class Harness:
         seconds = min(now - self.last_tick, 5.0) if self.last_tick else 0.0
         self.last_tick = now
         self.record_metrics(now, seconds)
+        self.guard.tick(now)
 
 
 def serve_data_plane(harness: Harness, port: int) -> None:

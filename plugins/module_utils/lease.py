@@ -36,11 +36,21 @@ except ImportError:  # not POSIX: the file backend says so when used
 
 try:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+    from botocore.exceptions import ClientError
 except ImportError:  # the file backend needs no boto3; the module checks for it before DynamoDB
     TypeDeserializer = TypeSerializer = None
+    ClientError = None
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+try:
+    from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+
+    aws_error_handler = AWSErrorHandler.common_error_handler
+except ImportError:  # in the guard's Lambda package (module_utils/guard.py), which has no Ansible
+
+    def aws_error_handler(description):
+        return lambda function: function  # botocore's errors as they are
+
+
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.records import redact
 
 OPERATIONS = ("promote", "rollback", "finalize")
@@ -530,20 +540,27 @@ def from_dynamodb(attributes):
 # --- DynamoDB (AWS environments) -------------------------------------------------------------
 
 
-@AWSErrorHandler.common_error_handler("read the deployment lease")
-def get_lease_item(dynamodb, table, environment):
-    """The raw item of environment, or None."""
+def error_code(error):
+    """The AWS error code of a botocore ClientError."""
+    return error.response.get("Error", {}).get("Code")
+
+
+@aws_error_handler("read the deployment lease")
+def get_lease_item(dynamodb, table, environment, **retry):
+    """The raw item of environment, or None. retry: aws_retry=True for a module's client."""
     try:
         response = dynamodb.get_item(
-            TableName=table, Key={"environment": {"S": environment}}, ConsistentRead=True, aws_retry=True
+            TableName=table, Key={"environment": {"S": environment}}, ConsistentRead=True, **retry
         )
-    except is_boto3_error_code("ResourceNotFoundException"):
-        raise LeaseTableMissing(table) from None
+    except ClientError as e:
+        if error_code(e) == "ResourceNotFoundException":
+            raise LeaseTableMissing(table) from None
+        raise
     return response.get("Item")
 
 
-@AWSErrorHandler.common_error_handler("write the deployment lease")
-def put_lease_item(dynamodb, table, attributes, seen):
+@aws_error_handler("write the deployment lease")
+def put_lease_item(dynamodb, table, attributes, seen, **retry):
     """Write the item if its token is still seen (0: no item); False when another write came first."""
     try:
         dynamodb.put_item(
@@ -552,24 +569,31 @@ def put_lease_item(dynamodb, table, attributes, seen):
             ConditionExpression="attribute_not_exists(environment) OR #token = :seen",
             ExpressionAttributeNames={"#token": "token"},
             ExpressionAttributeValues={":seen": {"N": str(seen)}},
-            aws_retry=True,
+            **retry,
         )
-    except is_boto3_error_code("ConditionalCheckFailedException"):
-        return False
-    except is_boto3_error_code("ResourceNotFoundException"):
-        raise LeaseTableMissing(table) from None
+    except ClientError as e:
+        if error_code(e) == "ConditionalCheckFailedException":
+            return False
+        if error_code(e) == "ResourceNotFoundException":
+            raise LeaseTableMissing(table) from None
+        raise
     return True
 
 
 class DynamoStore:
-    """The lease items in a DynamoDB table whose partition key is environment (S)."""
+    """The lease items in a DynamoDB table whose partition key is environment (S).
 
-    def __init__(self, dynamodb, table):
+    A module's client retries through amazon.aws (aws_retry=True on each call); a plain boto3
+    client (the guard's) relies on botocore's own retries: aws_retry=False.
+    """
+
+    def __init__(self, dynamodb, table, aws_retry=True):
         self.dynamodb = dynamodb
         self.table = table
+        self.retry = {"aws_retry": True} if aws_retry else {}
 
     def read(self, environment):
-        attributes = get_lease_item(self.dynamodb, self.table, environment)
+        attributes = get_lease_item(self.dynamodb, self.table, environment, **self.retry)
         return from_dynamodb(attributes) if attributes else None
 
     def settle(self, environment, choose, write=True):
@@ -579,7 +603,7 @@ class DynamoStore:
             decision = choose(current)
             if not (write and decision.write):
                 return current, decision
-            if put_lease_item(self.dynamodb, self.table, to_dynamodb(decision.lease), token_of(current)):
+            if put_lease_item(self.dynamodb, self.table, to_dynamodb(decision.lease), token_of(current), **self.retry):
                 return current, decision
         raise LeaseError(
             f"The deployment lease of {environment} in {self.table} changed under this run"

@@ -132,3 +132,11 @@ variable "ecr_repository_arn" {
     error_message = "ecr_repository_arn must be null or an ECR repository ARN (arn:aws:ecr:<region>:<account>:repository/<name>)."
   }
 }
+
+variable "guard_package" {
+  description = "The guard's Lambda package {path, sha256}: provision.yml builds it (module lambda_package) and passes it; run Terraform through provision.yml."
+  type = object({
+    path   = string
+    sha256 = string
+  })
+}

@@ -15,8 +15,10 @@ provider "aws" {
     dynamodb       = var.aws_endpoint
     ecs            = var.aws_endpoint
     elbv2          = var.aws_endpoint
+    events         = var.aws_endpoint
     iam            = var.aws_endpoint
     kms            = var.aws_endpoint
+    lambda         = var.aws_endpoint
     logs           = var.aws_endpoint
     rds            = var.aws_endpoint
     s3             = var.aws_endpoint
@@ -38,6 +40,9 @@ module "stack" {
   test_listener_cidrs = ["10.0.0.0/8"]
   test_listener_port  = 8080
   bootstrap_image     = var.bootstrap_image
+  guard_package       = var.guard_package
+  # The harness publishes metrics per second in its fast mode: 10 s alarms settle between tests.
+  guard_period_seconds = 10
 
   live_desired_count        = 2
   db_backup_retention_days  = 1

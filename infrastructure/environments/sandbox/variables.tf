@@ -13,3 +13,11 @@ variable "bootstrap_image" {
   type        = string
   default     = "registry.sandbox.local/switchyard/app:bootstrap"
 }
+
+variable "guard_package" {
+  description = "The guard's Lambda package {path, sha256}: provision.yml builds it (module lambda_package) and passes it; run Terraform through provision.yml."
+  type = object({
+    path   = string
+    sha256 = string
+  })
+}

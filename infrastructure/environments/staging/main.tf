@@ -32,6 +32,7 @@ module "stack" {
   test_listener_cidrs = var.runner_cidrs
   bootstrap_image     = var.bootstrap_image
   alarm_actions       = var.alarm_topic_arns
+  guard_package       = var.guard_package
 
   live_desired_count       = var.live_desired_count
   task_cpu                 = var.task_cpu

@@ -216,6 +216,25 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["${local.arn}:cloudwatch:${local.region}:${local.account}:alarm:${var.name}-*"]
   }
   statement {
+    sid = "StackGuard"
+    # The guard (modules/guard): its function, the EventBridge rule that invokes it, and its log group.
+    actions = [
+      "lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
+      "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:ListVersionsByFunction",
+      "lambda:GetFunctionCodeSigningConfig", "lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy",
+      "lambda:TagResource", "lambda:UntagResource", "lambda:ListTags",
+      "events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets",
+      "events:ListTargetsByRule", "events:TagResource", "events:UntagResource", "events:ListTagsForResource",
+      "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:AssociateKmsKey",
+      "logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource",
+    ]
+    resources = [
+      "${local.arn}:lambda:${local.region}:${local.account}:function:${var.name}-guard",
+      "${local.arn}:events:${local.region}:${local.account}:rule/${var.name}-guard",
+      "${local.arn}:logs:${local.region}:${local.account}:log-group:/aws/lambda/${var.name}-guard",
+    ]
+  }
+  statement {
     sid = "StackDeploymentContract"
     # Terraform writes the contract; nothing else in Parameter Store is this role's to change.
     actions = [

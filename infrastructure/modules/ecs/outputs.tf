@@ -13,6 +13,11 @@ output "service_names" {
   value       = { for colour, svc in aws_ecs_service.colour : colour => svc.name }
 }
 
+output "service_arns" {
+  description = "ARN of the ECS service per colour."
+  value       = { for colour, svc in aws_ecs_service.colour : colour => svc.id }
+}
+
 output "task_family" {
   description = "Task definition family that every release registers a revision of."
   value       = aws_ecs_task_definition.bootstrap.family

@@ -25,6 +25,7 @@ locals {
     log_group_name            = module.ecs.log_group_name
     deployment_log_group      = aws_cloudwatch_log_group.deployments.name
     alarm_names               = module.alarms.alarm_names
+    guard_function            = module.guard.function_name    # the rollback that lives in AWS (modules/guard)
     lease_table               = aws_dynamodb_table.lease.name # one item per environment: who may deploy now (lease.tf)
   }
   # modules/deploy_access grants ssm:GetParameter on exactly this name (by the same convention).

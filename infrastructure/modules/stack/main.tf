@@ -15,6 +15,7 @@ locals {
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 data "aws_elb_service_account" "current" {}
+data "aws_partition" "current" {}
 
 module "network" {
   source                  = "../network"
@@ -108,4 +109,25 @@ module "alarms" {
   error_rate_threshold_percent = var.error_rate_alarm_percent
   alarm_actions                = var.alarm_actions
   tags                         = local.tags
+}
+
+# The rollback that lives in AWS (modules/guard): alarms -> EventBridge -> Lambda.
+module "guard" {
+  source                    = "../guard"
+  name                      = local.name
+  package                   = var.guard_package
+  deployment_parameter_name = local.deployment_parameter_name
+  deployment_parameter_arn  = "arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:parameter${local.deployment_parameter_name}"
+  lease_table_arn           = aws_dynamodb_table.lease.arn
+  record_log_group_arn      = aws_cloudwatch_log_group.deployments.arn
+  production_listener_arn   = module.load_balancer.production_listener_arn
+  test_listener_arn         = module.load_balancer.test_listener_arn
+  load_balancer_arn_suffix  = module.load_balancer.load_balancer_arn_suffix
+  target_group_arn_suffixes = module.load_balancer.target_group_arn_suffixes
+  service_arns              = module.ecs.service_arns
+  kms_key_arn               = aws_kms_key.this.arn
+  period_seconds            = var.guard_period_seconds
+  alarm_actions             = var.alarm_actions
+  log_retention_days        = var.log_retention_days
+  tags                      = local.tags
 }

@@ -160,6 +160,20 @@ variable "health_check_grace_period_seconds" {
   }
 }
 
+variable "guard_package" {
+  description = "The guard's Lambda package: {path, sha256 (base64)}, built by the provision role (module lambda_package)."
+  type = object({
+    path   = string
+    sha256 = string
+  })
+}
+
+variable "guard_period_seconds" {
+  description = "Period of the guard's alarms: 60 for ALB metrics on AWS; the sandbox's harness may use less."
+  type        = number
+  default     = 60
+}
+
 variable "tags" {
   description = "Extra tags for every resource."
   type        = map(string)

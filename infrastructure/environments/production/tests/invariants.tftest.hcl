@@ -8,6 +8,11 @@ mock_provider "aws" {
   }
 }
 
+# provision.yml builds and passes the guard's package; a plan only needs its name and hash.
+variables {
+  guard_package = { path = "switchyard-guard.zip", sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+}
+
 run "database_is_private_encrypted_and_protected" {
   command = plan
   assert {

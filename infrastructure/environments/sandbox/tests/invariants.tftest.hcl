@@ -6,6 +6,11 @@ mock_provider "aws" {
   }
 }
 
+# provision.yml builds and passes the guard's package; a plan only needs its name and hash.
+variables {
+  guard_package = { path = "switchyard-guard.zip", sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+}
+
 run "same_protections_as_production_where_they_apply" {
   command = plan
   assert {

@@ -15,6 +15,12 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:111111111111:log-group:/switchyard/switchyard-staging/mock" }
   }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:111111111111:function:switchyard-staging-guard" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:eu-west-1:111111111111:rule/switchyard-staging-guard" }
+  }
   mock_resource "aws_lb" {
     defaults = {
       arn        = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/switchyard-staging/0123456789abcdef"
@@ -43,6 +49,7 @@ variables {
   certificate_arn     = "arn:aws:acm:eu-west-1:111111111111:certificate/test"
   test_listener_cidrs = ["192.0.2.0/24"]
   bootstrap_image     = "public.ecr.aws/nginx/nginx:1.27-alpine"
+  guard_package       = { path = "switchyard-guard.zip", sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
 }
 
 run "publishes_the_deployment_contract_in_ssm" {

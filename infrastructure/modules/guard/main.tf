@@ -1,0 +1,199 @@
+# The guard: a rollback that lives in AWS. Alarms on the colours go through EventBridge to a
+# small Lambda function (plugins/module_utils/guard.py) that sends production back to the colour
+# the last promote started from, while that colour is warm: during the bake, even if the runner
+# died, and through the standby window. Once finalize has scaled the old colour down (or a
+# rollback or finalize holds the lease), the handler changes nothing and the alarms only alert.
+
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  function_name = "${var.name}-guard"
+  # One alarm per colour and signal; the load balancer's own 5xx exist only per load balancer.
+  colour_alarms = merge([
+    for colour, suffix in var.target_group_arn_suffixes : {
+      "${colour}-target-5xx" = { suffix = suffix, metric = "HTTPCode_Target_5XX_Count", statistic = "Sum", threshold = var.target_5xx_per_period, what = "target 5xx responses" }
+      "${colour}-unhealthy"  = { suffix = suffix, metric = "UnHealthyHostCount", statistic = "Maximum", threshold = 1, what = "unhealthy targets" }
+    }
+  ]...)
+  # ModifyRule takes rule ARNs: listener-rule/app/<lb>/<id>/<listener id>/<rule id>.
+  listener_rule_arns = [for arn in [var.production_listener_arn, var.test_listener_arn] : "${replace(arn, ":listener/", ":listener-rule/")}/*"]
+}
+
+resource "aws_cloudwatch_metric_alarm" "colour" {
+  for_each            = local.colour_alarms
+  alarm_name          = "${var.name}-guard-${each.key}"
+  alarm_description   = "${each.value.what} of ${split("-", each.key)[0]} (at least ${each.value.threshold} in each of ${var.evaluation_periods} periods of ${var.period_seconds} s): the guard sends production back while the previous colour is warm."
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = each.value.metric
+  statistic           = each.value.statistic
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  datapoints_to_alarm = var.evaluation_periods
+  threshold           = each.value.threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching" # ALB metrics exist only while requests flow
+  dimensions = {
+    LoadBalancer = var.load_balancer_arn_suffix
+    TargetGroup  = each.value.suffix
+  }
+  alarm_actions = var.alarm_actions
+  ok_actions    = var.alarm_actions
+  tags          = merge(var.tags, { Colour = split("-", each.key)[0] })
+}
+
+resource "aws_cloudwatch_metric_alarm" "elb_5xx" {
+  alarm_name          = "${var.name}-guard-elb-5xx"
+  alarm_description   = "The load balancer's own 5xx (at least ${var.elb_5xx_per_period} in each of ${var.evaluation_periods} periods of ${var.period_seconds} s: a colour crashed or hangs). Per load balancer: the guard lays them on the colour the last promote moved to."
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "HTTPCode_ELB_5XX_Count"
+  statistic           = "Sum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  datapoints_to_alarm = var.evaluation_periods
+  threshold           = var.elb_5xx_per_period
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  dimensions = {
+    LoadBalancer = var.load_balancer_arn_suffix
+  }
+  alarm_actions = var.alarm_actions
+  ok_actions    = var.alarm_actions
+  tags          = var.tags
+}
+
+# EventBridge: every guard alarm going to ALARM invokes the function (asynchronously; Lambda
+# retries a failed invocation twice).
+resource "aws_cloudwatch_event_rule" "guard" {
+  name        = local.function_name
+  description = "${var.name}: the guard's alarms going to ALARM invoke the guard."
+  event_pattern = jsonencode({
+    source        = ["aws.cloudwatch"]
+    "detail-type" = ["CloudWatch Alarm State Change"]
+    resources     = concat([for a in aws_cloudwatch_metric_alarm.colour : a.arn], [aws_cloudwatch_metric_alarm.elb_5xx.arn])
+    detail        = { state = { value = ["ALARM"] } }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "guard" {
+  rule = aws_cloudwatch_event_rule.guard.name
+  arn  = aws_lambda_function.guard.arn
+}
+
+resource "aws_lambda_permission" "events" {
+  statement_id  = "AllowGuardAlarms"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.guard.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.guard.arn
+}
+
+resource "aws_cloudwatch_log_group" "guard" {
+  #checkov:skip=CKV_AWS_338:staging and production keep the guard's logs 365 days; only the disposable sandbox keeps them a week
+  name              = "/aws/lambda/${local.function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "guard" {
+  #checkov:skip=CKV_AWS_115:reserving concurrency fails on new accounts (a quota of 10 leaves nothing to reserve); the lease serialises guards anyway
+  #checkov:skip=CKV_AWS_116:an EventBridge invocation that fails is retried twice by Lambda; what the guard did or refused is in its log group and the records
+  #checkov:skip=CKV_AWS_117:the guard calls AWS APIs only; inside the VPC it would need NAT or five interface endpoints
+  #checkov:skip=CKV_AWS_272:the package is built from this repository's reviewed source by the provision role; there is no signing profile to check it against
+  function_name    = local.function_name
+  description      = "${var.name}: sends production back to the warm previous colour when a guard alarm fires."
+  role             = aws_iam_role.guard.arn
+  runtime          = "python3.12"
+  handler          = "ansible_collections/switchyard/bluegreen/plugins/module_utils/guard.lambda_handler"
+  filename         = var.package.path
+  source_code_hash = var.package.sha256
+  timeout          = 60
+  memory_size      = 256
+  kms_key_arn      = var.kms_key_arn
+
+  environment {
+    variables = {
+      DEPLOYMENT_PARAMETER = var.deployment_parameter_name
+    }
+  }
+
+  tracing_config {
+    mode = "PassThrough"
+  }
+
+  tags       = var.tags
+  depends_on = [aws_cloudwatch_log_group.guard, aws_iam_role_policy.guard]
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "guard" {
+  name               = local.function_name
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+# What a rollback's fast path needs, on this stack's resources only.
+data "aws_iam_policy_document" "guard" {
+  statement {
+    sid       = "ReadDeploymentContract"
+    actions   = ["ssm:GetParameter"]
+    resources = [var.deployment_parameter_arn]
+  }
+  statement {
+    sid       = "TakeTheLease"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+    resources = [var.lease_table_arn]
+  }
+  statement {
+    sid       = "UseTheStackKey"
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:CreateGrant"]
+    resources = [var.kms_key_arn]
+  }
+  statement {
+    sid       = "SwitchTheListeners"
+    actions   = ["elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"]
+    resources = concat([var.production_listener_arn, var.test_listener_arn], local.listener_rule_arns)
+  }
+  statement {
+    sid       = "ReadTheServices"
+    actions   = ["ecs:DescribeServices"]
+    resources = values(var.service_arns)
+  }
+  statement {
+    sid       = "WriteTheRecord"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${var.record_log_group_arn}:log-stream:*", "${aws_cloudwatch_log_group.guard.arn}:log-stream:*"]
+  }
+  statement {
+    sid = "UnscopableReads"
+    # ELBv2 describes take no resource ARN; reads only.
+    actions = [
+      "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
+      "elasticloadbalancing:DescribeTargetHealth",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "guard" {
+  name   = "rollback"
+  role   = aws_iam_role.guard.id
+  policy = data.aws_iam_policy_document.guard.json
+}

@@ -1,0 +1,127 @@
+# The guard's wiring, applied against a mock provider (offline): every guard alarm going to ALARM
+# reaches the function through one EventBridge rule, which alone may invoke it, and the function
+# may change the two listeners and nothing else of the load balancer.
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "111111111111" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::111111111111:role/switchyard-staging-guard" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/switchyard-staging-guard" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:111111111111:function:switchyard-staging-guard" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:eu-west-1:111111111111:rule/switchyard-staging-guard" }
+  }
+}
+
+variables {
+  name                      = "switchyard-staging"
+  package                   = { path = "switchyard-guard.zip", sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+  deployment_parameter_name = "/switchyard/switchyard-staging/deployment"
+  deployment_parameter_arn  = "arn:aws:ssm:eu-west-1:111111111111:parameter/switchyard/switchyard-staging/deployment"
+  lease_table_arn           = "arn:aws:dynamodb:eu-west-1:111111111111:table/switchyard-staging-deployment-lease"
+  record_log_group_arn      = "arn:aws:logs:eu-west-1:111111111111:log-group:/switchyard/switchyard-staging/deployments"
+  production_listener_arn   = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/switchyard-staging/0123/prod"
+  test_listener_arn         = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/switchyard-staging/0123/test"
+  load_balancer_arn_suffix  = "app/switchyard-staging/0123"
+  target_group_arn_suffixes = { blue = "targetgroup/switchyard-staging-blue/aaaa", green = "targetgroup/switchyard-staging-green/bbbb" }
+  service_arns = {
+    blue  = "arn:aws:ecs:eu-west-1:111111111111:service/switchyard-staging/switchyard-staging-blue"
+    green = "arn:aws:ecs:eu-west-1:111111111111:service/switchyard-staging/switchyard-staging-green"
+  }
+  kms_key_arn = "arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-0000-0000-000000000000"
+}
+
+run "every_guard_alarm_reaches_the_function_through_one_rule" {
+  command = apply
+  assert {
+    condition = toset(jsondecode(aws_cloudwatch_event_rule.guard.event_pattern).resources) == toset(concat(
+      [for a in aws_cloudwatch_metric_alarm.colour : a.arn], [aws_cloudwatch_metric_alarm.elb_5xx.arn]
+    ))
+    error_message = "The rule must match exactly the guard's alarms (per colour and per load balancer)."
+  }
+  assert {
+    condition = (
+      jsondecode(aws_cloudwatch_event_rule.guard.event_pattern).source == ["aws.cloudwatch"]
+      && jsondecode(aws_cloudwatch_event_rule.guard.event_pattern)["detail-type"] == ["CloudWatch Alarm State Change"]
+      && jsondecode(aws_cloudwatch_event_rule.guard.event_pattern).detail.state.value == ["ALARM"]
+    )
+    error_message = "The rule must match CloudWatch alarm state changes to ALARM only (an OK must never move traffic)."
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.guard.rule == aws_cloudwatch_event_rule.guard.name && aws_cloudwatch_event_target.guard.arn == aws_lambda_function.guard.arn
+    error_message = "The rule's target must be the guard's function."
+  }
+  assert {
+    condition = (
+      aws_lambda_permission.events.principal == "events.amazonaws.com"
+      && aws_lambda_permission.events.source_arn == aws_cloudwatch_event_rule.guard.arn
+      && aws_lambda_permission.events.action == "lambda:InvokeFunction"
+      && aws_lambda_permission.events.function_name == aws_lambda_function.guard.function_name
+    )
+    error_message = "Only the guard's rule may invoke the function."
+  }
+}
+
+run "alarms_cover_target_5xx_the_load_balancers_own_5xx_and_unhealthy_hosts" {
+  command = apply
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.colour)) == toset(["blue-target-5xx", "blue-unhealthy", "green-target-5xx", "green-unhealthy"])
+    error_message = "Each colour needs a target 5xx and an unhealthy hosts alarm."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.colour["green-unhealthy"].metric_name == "UnHealthyHostCount" && aws_cloudwatch_metric_alarm.colour["green-unhealthy"].dimensions.TargetGroup == var.target_group_arn_suffixes.green
+    error_message = "A colour's unhealthy hosts alarm must watch that colour's target group."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.elb_5xx.metric_name == "HTTPCode_ELB_5XX_Count" && toset(keys(aws_cloudwatch_metric_alarm.elb_5xx.dimensions)) == toset(["LoadBalancer"])
+    error_message = "The load balancer's own 5xx exist per load balancer only: the alarm must have no TargetGroup dimension."
+  }
+  assert {
+    condition     = alltrue([for a in concat(values(aws_cloudwatch_metric_alarm.colour), [aws_cloudwatch_metric_alarm.elb_5xx]) : a.treat_missing_data == "notBreaching"])
+    error_message = "ALB metrics exist only while requests flow: missing data must not fire the guard."
+  }
+}
+
+run "the_function_reads_the_contract_and_may_change_only_the_two_listeners" {
+  command = apply
+  assert {
+    condition     = aws_lambda_function.guard.environment[0].variables.DEPLOYMENT_PARAMETER == var.deployment_parameter_name
+    error_message = "The guard finds everything through the deployment contract's parameter."
+  }
+  assert {
+    condition     = aws_lambda_function.guard.handler == "ansible_collections/switchyard/bluegreen/plugins/module_utils/guard.lambda_handler" && aws_lambda_function.guard.source_code_hash == var.package.sha256
+    error_message = "The function runs module_utils/guard.py's lambda_handler from the package provision.yml built."
+  }
+  assert {
+    condition = toset(one([for s in data.aws_iam_policy_document.guard.statement : s.resources if s.sid == "SwitchTheListeners"])) == toset([
+      var.production_listener_arn, var.test_listener_arn,
+      "arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener-rule/app/switchyard-staging/0123/prod/*",
+      "arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener-rule/app/switchyard-staging/0123/test/*",
+    ])
+    error_message = "The guard may modify the production and test listeners (and their rules) only."
+  }
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.guard.statement : s.resources if s.sid == "TakeTheLease"])) == toset([var.lease_table_arn])
+    error_message = "The guard may use the lease table and no other."
+  }
+}
+
+run "refuses_a_package_that_is_not_a_zip_with_its_hash" {
+  command = plan
+  variables {
+    package = { path = "guard.py", sha256 = "nope" }
+  }
+  expect_failures = [var.package]
+}

@@ -1,0 +1,128 @@
+variable "name" {
+  description = "Prefix of every name (the stack's <service>-<environment>)."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,40}$", var.name))
+    error_message = "name must be lower-case letters, digits and hyphens (at most 41 characters), starting with a letter."
+  }
+}
+
+variable "package" {
+  description = "The handler's zip package and its base64 SHA-256 (the provision role builds it with the lambda_package module)."
+  type = object({
+    path   = string
+    sha256 = string
+  })
+  validation {
+    condition     = endswith(var.package.path, ".zip") && length(var.package.sha256) == 44
+    error_message = "package.path must name a .zip file and package.sha256 be its base64 SHA-256 (44 characters)."
+  }
+}
+
+variable "deployment_parameter_name" {
+  description = "SSM parameter that holds the deployment contract, which the handler reads."
+  type        = string
+}
+
+variable "deployment_parameter_arn" {
+  description = "ARN of that parameter (the handler may read it, nothing else in SSM)."
+  type        = string
+}
+
+variable "lease_table_arn" {
+  description = "ARN of the deployment lease table (the guard takes the lease over, as a rollback does)."
+  type        = string
+}
+
+variable "record_log_group_arn" {
+  description = "ARN of the deployment records' log group (the guard writes a record of what it did)."
+  type        = string
+}
+
+variable "production_listener_arn" {
+  description = "The listener whose forward the guard sends back (and its rules)."
+  type        = string
+}
+
+variable "test_listener_arn" {
+  description = "The test listener, pointed at the colour the guard leaves, as rollback.yml does."
+  type        = string
+}
+
+variable "load_balancer_arn_suffix" {
+  description = "LoadBalancer dimension of the ALB's metrics."
+  type        = string
+}
+
+variable "target_group_arn_suffixes" {
+  description = "TargetGroup dimension per colour."
+  type        = map(string)
+}
+
+variable "service_arns" {
+  description = "The ECS services per colour (the guard reads whether the old colour is warm)."
+  type        = map(string)
+}
+
+variable "kms_key_arn" {
+  description = "The stack's key: the lease table, the records and the handler's own logs and environment."
+  type        = string
+}
+
+variable "period_seconds" {
+  description = "Period of the guard's alarms. ALB metrics arrive per minute, so 60 is the real floor."
+  type        = number
+  default     = 60
+  validation {
+    condition     = contains([10, 30], var.period_seconds) || (var.period_seconds >= 60 && var.period_seconds % 60 == 0)
+    error_message = "period_seconds must be 10, 30 or a multiple of 60 (CloudWatch's alarm periods)."
+  }
+}
+
+variable "evaluation_periods" {
+  description = "Consecutive breaching periods that fire an alarm: 2 ignores a one-minute blip and leaves the bake's own watch (seconds, through probes) the first word."
+  type        = number
+  default     = 2
+  validation {
+    condition     = var.evaluation_periods >= 1 && var.evaluation_periods <= 5
+    error_message = "evaluation_periods must be from 1 to 5."
+  }
+}
+
+variable "target_5xx_per_period" {
+  description = "Target 5xx responses in one period that fire a colour's alarm."
+  type        = number
+  default     = 10
+  validation {
+    condition     = var.target_5xx_per_period >= 1
+    error_message = "target_5xx_per_period must be at least 1."
+  }
+}
+
+variable "elb_5xx_per_period" {
+  description = "The load balancer's own 5xx (502/503/504: a colour crashed or hangs) in one period that fire the alarm."
+  type        = number
+  default     = 10
+  validation {
+    condition     = var.elb_5xx_per_period >= 1
+    error_message = "elb_5xx_per_period must be at least 1."
+  }
+}
+
+variable "alarm_actions" {
+  description = "SNS topics (or other actions) the guard's alarms notify besides the guard."
+  type        = list(string)
+  default     = []
+}
+
+variable "log_retention_days" {
+  description = "Retention of the handler's own log group."
+  type        = number
+  default     = 365
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}

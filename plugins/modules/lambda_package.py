@@ -1,0 +1,128 @@
+#!/usr/bin/python
+# Copyright: switchyard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: lambda_package
+short_description: Build a Lambda function's zip package, byte for byte the same for the same files
+version_added: 0.3.0
+description:
+  - Writes a zip archive of the given files, with fixed timestamps and modes and in sorted order,
+    so that the same sources always give the same bytes and the same C(source_code_hash): a
+    Terraform plan after a deployment shows no change to the function.
+  - The provision role packages the guard (C(module_utils/guard.py) and what it imports) this way
+    before Terraform runs, because the Terraform archive provider is not at hand.
+  - Reports C(changed) only when the archive on disk differs from the one the files make. Check
+    mode writes nothing.
+author:
+  - switchyard contributors (@switchyard)
+options:
+  dest:
+    description: Path of the zip file; its directory is created when missing.
+    type: path
+    required: true
+  files:
+    description: The archive's members, C({name in the archive: source file}).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Package the guard
+  switchyard.bluegreen.lambda_package:
+    dest: "{{ terraform_dir }}/.terraform/switchyard-guard.zip"
+    files:
+      handler.py: "{{ role_path }}/files/handler.py"
+      lib/helpers.py: "{{ role_path }}/files/helpers.py"
+  register: guard_package
+"""
+
+RETURN = r"""
+path:
+  description: The zip file.
+  returned: always
+  type: str
+  sample: infrastructure/environments/sandbox/.terraform/switchyard-guard.zip
+sha256:
+  description: The archive's SHA-256, base64-encoded (Lambda's and Terraform's C(source_code_hash)).
+  returned: always
+  type: str
+  sample: 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=
+diff:
+  description: The archive's hash before and after.
+  returned: in diff mode
+  type: dict
+  sample: {"before": "none", "after": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}
+"""
+
+import base64
+import hashlib
+import io
+import os
+import zipfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+# The earliest date a zip can hold: every member carries it, so a checkout's mtimes do not matter.
+EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def build(files):
+    """The archive's bytes: members sorted by name, fixed dates, mode 0644, deflated."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=EPOCH)
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with open(files[name], "rb") as handle:
+                archive.writestr(info, handle.read())
+    return buffer.getvalue()
+
+
+def digest(data):
+    return base64.b64encode(hashlib.sha256(data).digest()).decode() if data is not None else "none"
+
+
+def read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def write(path, data):
+    """Write atomically: a temporary file beside path, then os.replace."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    temporary = f"{path}.tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(dest=dict(type="path", required=True), files=dict(type="dict", required=True)),
+        supports_check_mode=True,
+    )
+    dest, files = module.params["dest"], module.params["files"]
+    missing = sorted(source for source in files.values() if not os.path.isfile(source))
+    if missing:
+        module.fail_json(msg=f"Cannot package {dest}: no such file {', '.join(missing)}. Nothing was written.")
+    data = build(files)
+    before = read(dest)
+    changed = before != data
+    if changed and not module.check_mode:
+        try:
+            write(dest, data)
+        except OSError as e:
+            module.fail_json(msg=f"Could not write the package {dest}: {e.strerror or e}.")
+    result = dict(changed=changed, path=dest, sha256=digest(data))
+    if module._diff:
+        result["diff"] = {"before": digest(before), "after": digest(data)}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
