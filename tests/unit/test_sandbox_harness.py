@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
-from sandbox_harness import FAST, Buckets, Harness, crashes, error_percent, onset_seconds  # noqa: E402 (scripts/ is not a package)
+from sandbox_harness import (  # noqa: E402 (scripts/ is not a package)
+    FAST,
+    Buckets,
+    Harness,
+    alarm_state,
+    crashes,
+    error_percent,
+    matches,
+    onset_seconds,
+)
 
 REQUESTS = ("RequestCount", (("LoadBalancer", "app/x/1"), ("TargetGroup", "targetgroup/x/2")))
 UNHEALTHY = ("UnHealthyHostCount", REQUESTS[1])
@@ -57,3 +67,43 @@ def test_the_data_plane_answers_as_the_load_balancer_would():
     assert data_plane("app:v2-crash-after-999999999999").answer("test")[0] == 200, "its fault has not started"
     assert data_plane("app:v1", targets=0).answer("test")[0] == 503
     assert data_plane("app:v1").answer("production")[0] == 503, "no production listener in this harness"
+
+
+# --- the guard: alarm evaluation and EventBridge, as the harness plays them --------------------
+
+ALARM = {
+    "Period": 10,
+    "Statistic": "Sum",
+    "EvaluationPeriods": 2,
+    "DatapointsToAlarm": 2,
+    "Threshold": 10.0,
+    "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+}
+
+
+def points(*pairs):
+    return [{"Timestamp": datetime.fromtimestamp(t, UTC), "Sum": v} for t, v in pairs]
+
+
+def test_an_alarm_fires_on_its_last_complete_periods_only():
+    # Periods [100, 110) and [110, 120) breach: at 120 both are complete.
+    breach = points((101, 6), (105, 6), (111, 20))
+    assert alarm_state(ALARM, breach, now=120.5) == "ALARM"
+    assert alarm_state(ALARM, breach, now=119.0) == "OK", "[110, 120) is not over yet: one period breaches"
+    assert alarm_state(ALARM, points((101, 5), (111, 20)), now=120.5) == "OK", "5 < 10 in [100, 110)"
+    assert alarm_state(ALARM, [], now=120.5) == "OK", "missing data does not breach"
+
+
+def test_a_gauge_alarm_takes_the_maximum_of_each_period():
+    gauge = dict(ALARM, Statistic="Maximum", Threshold=1.0)
+    data = [{"Timestamp": datetime.fromtimestamp(t, UTC), "Maximum": v} for t, v in ((101, 0), (102, 2), (111, 1))]
+    assert alarm_state(gauge, data, now=120.5) == "ALARM"
+
+
+def test_event_patterns_match_as_eventbridge_matches_them():
+    pattern = {"source": ["aws.cloudwatch"], "resources": ["arn:a"], "detail": {"state": {"value": ["ALARM"]}}}
+    event = {"source": "aws.cloudwatch", "resources": ["arn:a", "arn:b"], "detail": {"state": {"value": "ALARM"}}}
+    assert matches(pattern, event)
+    assert not matches(pattern, {**event, "detail": {"state": {"value": "OK"}}}), "OK must never match"
+    assert not matches(pattern, {**event, "resources": ["arn:c"]}), "another alarm"
+    assert not matches(pattern, {**event, "source": "aws.ecs"})
