@@ -8,7 +8,7 @@ short_description: Build a Lambda function's zip package, byte for byte the same
 version_added: 0.3.0
 description:
   - Writes a zip archive of the given files, with fixed timestamps and modes and in sorted order,
-    so that the same sources always give the same bytes and the same C(source_code_hash): a
+    so that the same sources always give the same bytes and the same C(source_code_hash), and a
     Terraform plan after a deployment shows no change to the function.
   - The provision role packages the guard (C(module_utils/guard.py) and what it imports) this way
     before Terraform runs, because the Terraform archive provider is not at hand.
@@ -22,7 +22,7 @@ options:
     type: path
     required: true
   files:
-    description: The archive's members, C({name in the archive: source file}).
+    description: The archive's members, each name in the archive mapped to its source file.
     type: dict
     required: true
 """
