@@ -11,26 +11,13 @@ import time
 
 import pytest
 
-from tests.integration.test_promote import FAST, REPO_IMAGE, Sandbox
+from tests.integration.test_promote import REPO_IMAGE
 
 pytestmark = pytest.mark.sandbox
 
 LATE = {"period_seconds": 5, "delay_seconds": 8, "requests_per_second": 2000}
 NO_PROBES = ["-e", "switchyard_probe_rate_per_second=0"]
 WATCH_LATE = ["-e", "switchyard_metric_period_seconds=5", "-e", "switchyard_metric_wait_seconds=40"]
-
-
-@pytest.fixture(scope="module")
-def sandbox(provisioned, aws):
-    return Sandbox(aws, provisioned["stack"])
-
-
-@pytest.fixture(scope="module")
-def promote(run_playbook):
-    def run(image: str, *extra: str):
-        return run_playbook("promote.yml", "-e", f"image={image}", *FAST, *extra)
-
-    return run
 
 
 @pytest.fixture(scope="module")

@@ -10,40 +10,13 @@ import time
 
 import pytest
 
-from tests.conftest import TF_WORKSPACE, playbook_runner
-from tests.integration.test_promote import FAST, REPO_IMAGE, Sandbox
-from tests.integration.test_safety import Lease
+from tests.integration.test_promote import FAST, REPO_IMAGE
 
 pytestmark = pytest.mark.sandbox
 
 GUARD = "switchyard-guard"
 # Long enough after the alarms' 2 x 10 s for a loaded machine; the guard needs 10 to 20 s.
 GUARD_WINDOW = 60
-
-
-@pytest.fixture(scope="module")
-def sandbox(provisioned, aws):
-    return Sandbox(aws, provisioned["stack"])
-
-
-@pytest.fixture(scope="module")
-def lease(provisioned, aws):
-    return Lease(aws, provisioned["stack"]["lease_table"])
-
-
-@pytest.fixture(scope="module")
-def promote(run_playbook):
-    def run(image: str, *extra: str):
-        return run_playbook("promote.yml", "-e", f"image={image}", *FAST, *extra)
-
-    return run
-
-
-@pytest.fixture(scope="module")
-def start(sandbox_endpoint):
-    return playbook_runner(
-        {"AWS_ENDPOINT_URL": sandbox_endpoint, "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE}, "sandbox", background=True
-    )
 
 
 @pytest.fixture(scope="module")

@@ -79,19 +79,6 @@ class Sandbox:
 
 
 @pytest.fixture(scope="module")
-def sandbox(provisioned, aws):
-    return Sandbox(aws, provisioned["stack"])
-
-
-@pytest.fixture(scope="module")
-def promote(run_playbook):
-    def run(image: str, *extra: str):
-        return run_playbook("promote.yml", "-e", f"image={image}", *FAST, *extra)
-
-    return run
-
-
-@pytest.fixture(scope="module")
 def first_release(sandbox, promote):
     """v1 live on one colour, the bootstrap image warm on the other."""
     run = promote(f"{REPO_IMAGE}:v1")

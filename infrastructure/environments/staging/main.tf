@@ -54,6 +54,7 @@ module "deploy_access" {
   name                 = local.name
   github_repository    = var.github_repository
   github_environment   = var.environment
+  workflow_branch      = var.workflow_branch
   create_oidc_provider = var.create_oidc_provider
   state_bucket         = var.state_bucket
   state_key            = var.state_key

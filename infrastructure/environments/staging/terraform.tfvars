@@ -14,6 +14,8 @@ bootstrap_image  = "public.ecr.aws/nginx/nginx:1.27-alpine"
 alarm_topic_arns = []
 # The GitHub repository whose deploy workflows may assume the deploy role (OIDC).
 github_repository = "REPLACE-owner/switchyard"
+# Only the repository's workflow files on this branch may assume the deploy role (null: any).
+workflow_branch = null
 # GitHub's OIDC provider: staging creates it (one per account).
 create_oidc_provider = true
 # Same bucket and key as backend.hcl.

@@ -107,6 +107,12 @@ variable "github_repository" {
   type        = string
 }
 
+variable "workflow_branch" {
+  description = "When set, only this repository's deploy, rollback and finalize workflows as they are on this branch may assume the deploy role (production: main)."
+  type        = string
+  default     = null
+}
+
 variable "create_oidc_provider" {
   description = "Create GitHub's OIDC provider (once per AWS account; false in the second environment of a shared account)."
   type        = bool

@@ -49,6 +49,16 @@ data "aws_iam_policy_document" "assume" {
       variable = "${local.oidc_url}:sub"
       values   = ["repo:${var.github_repository}:environment:${var.github_environment}"]
     }
+    # And, where a branch is named (production: main), only this repository's own workflow files
+    # as they are on that branch: a workflow edited on another branch cannot assume the role.
+    dynamic "condition" {
+      for_each = var.workflow_branch == null ? [] : [var.workflow_branch]
+      content {
+        test     = "StringEquals"
+        variable = "${local.oidc_url}:job_workflow_ref"
+        values   = [for file in var.workflow_files : "${var.github_repository}/.github/workflows/${file}@refs/heads/${condition.value}"]
+      }
+    }
   }
 }
 

@@ -17,6 +17,18 @@ variable "github_environment" {
   type        = string
 }
 
+variable "workflow_branch" {
+  description = "When set, only the repository's workflow_files on this branch may assume the role (the OIDC job_workflow_ref claim); production: main. null: any workflow of the environment."
+  type        = string
+  default     = null
+}
+
+variable "workflow_files" {
+  description = "The workflow files (in .github/workflows) that may assume the role when workflow_branch is set."
+  type        = list(string)
+  default     = ["deploy.yml", "rollback.yml", "finalize.yml"]
+}
+
 variable "create_oidc_provider" {
   description = "Create GitHub's OIDC provider in this account; false when another stack already did (one per account)."
   type        = bool

@@ -10,21 +10,25 @@ data "aws_partition" "current" {}
 
 locals {
   function_name = "${var.name}-guard"
-  # One alarm per colour and signal; the load balancer's own 5xx exist only per load balancer.
-  colour_alarms = merge([
-    for colour, suffix in var.target_group_arn_suffixes : {
-      "${colour}-target-5xx" = { suffix = suffix, metric = "HTTPCode_Target_5XX_Count", statistic = "Sum", threshold = var.target_5xx_per_period, what = "target 5xx responses" }
-      "${colour}-unhealthy"  = { suffix = suffix, metric = "UnHealthyHostCount", statistic = "Maximum", threshold = 1, what = "unhealthy targets" }
-    }
-  ]...)
+  # One alarm per colour and signal, and the load balancer's own 5xx, which exist only per load
+  # balancer (the guard lays them on the colour the last promote moved to).
+  alarms = merge(
+    merge([
+      for colour, suffix in var.target_group_arn_suffixes : {
+        "${colour}-target-5xx" = { metric = "HTTPCode_Target_5XX_Count", statistic = "Sum", threshold = var.target_5xx_per_period, target_group = suffix, what = "Target 5xx responses of ${colour}" }
+        "${colour}-unhealthy"  = { metric = "UnHealthyHostCount", statistic = "Maximum", threshold = 1, target_group = suffix, what = "Unhealthy targets of ${colour}" }
+      }
+    ]...),
+    { "elb-5xx" = { metric = "HTTPCode_ELB_5XX_Count", statistic = "Sum", threshold = var.elb_5xx_per_period, target_group = null, what = "The load balancer's own 5xx (502/503/504: a colour crashed or hangs)" } },
+  )
   # ModifyRule takes rule ARNs: listener-rule/app/<lb>/<id>/<listener id>/<rule id>.
   listener_rule_arns = [for arn in [var.production_listener_arn, var.test_listener_arn] : "${replace(arn, ":listener/", ":listener-rule/")}/*"]
 }
 
-resource "aws_cloudwatch_metric_alarm" "colour" {
-  for_each            = local.colour_alarms
+resource "aws_cloudwatch_metric_alarm" "guard" {
+  for_each            = local.alarms
   alarm_name          = "${var.name}-guard-${each.key}"
-  alarm_description   = "${each.value.what} of ${split("-", each.key)[0]} (at least ${each.value.threshold} in each of ${var.evaluation_periods} periods of ${var.period_seconds} s): the guard sends production back while the previous colour is warm."
+  alarm_description   = "${each.value.what}: at least ${each.value.threshold} in each of ${var.evaluation_periods} periods of ${var.period_seconds} s. The guard sends production back while the previous colour is warm."
   namespace           = "AWS/ApplicationELB"
   metric_name         = each.value.metric
   statistic           = each.value.statistic
@@ -34,30 +38,10 @@ resource "aws_cloudwatch_metric_alarm" "colour" {
   threshold           = each.value.threshold
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching" # ALB metrics exist only while requests flow
-  dimensions = {
-    LoadBalancer = var.load_balancer_arn_suffix
-    TargetGroup  = each.value.suffix
-  }
-  alarm_actions = var.alarm_actions
-  ok_actions    = var.alarm_actions
-  tags          = merge(var.tags, { Colour = split("-", each.key)[0] })
-}
-
-resource "aws_cloudwatch_metric_alarm" "elb_5xx" {
-  alarm_name          = "${var.name}-guard-elb-5xx"
-  alarm_description   = "The load balancer's own 5xx (at least ${var.elb_5xx_per_period} in each of ${var.evaluation_periods} periods of ${var.period_seconds} s: a colour crashed or hangs). Per load balancer: the guard lays them on the colour the last promote moved to."
-  namespace           = "AWS/ApplicationELB"
-  metric_name         = "HTTPCode_ELB_5XX_Count"
-  statistic           = "Sum"
-  period              = var.period_seconds
-  evaluation_periods  = var.evaluation_periods
-  datapoints_to_alarm = var.evaluation_periods
-  threshold           = var.elb_5xx_per_period
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  dimensions = {
-    LoadBalancer = var.load_balancer_arn_suffix
-  }
+  dimensions = merge(
+    { LoadBalancer = var.load_balancer_arn_suffix },
+    each.value.target_group == null ? {} : { TargetGroup = each.value.target_group },
+  )
   alarm_actions = var.alarm_actions
   ok_actions    = var.alarm_actions
   tags          = var.tags
@@ -71,7 +55,7 @@ resource "aws_cloudwatch_event_rule" "guard" {
   event_pattern = jsonencode({
     source        = ["aws.cloudwatch"]
     "detail-type" = ["CloudWatch Alarm State Change"]
-    resources     = concat([for a in aws_cloudwatch_metric_alarm.colour : a.arn], [aws_cloudwatch_metric_alarm.elb_5xx.arn])
+    resources     = [for a in aws_cloudwatch_metric_alarm.guard : a.arn]
     detail        = { state = { value = ["ALARM"] } }
   })
   tags = var.tags

@@ -10,7 +10,7 @@ output "rule_name" {
 
 output "alarm_names" {
   description = "The alarms that trigger the guard: per colour (target 5xx, unhealthy hosts) and per load balancer (its own 5xx)."
-  value       = concat([for a in aws_cloudwatch_metric_alarm.colour : a.alarm_name], [aws_cloudwatch_metric_alarm.elb_5xx.alarm_name])
+  value       = [for a in aws_cloudwatch_metric_alarm.guard : a.alarm_name]
 }
 
 output "role_arn" {

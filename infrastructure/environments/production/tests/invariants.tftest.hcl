@@ -13,6 +13,14 @@ variables {
   guard_package = { path = "switchyard-guard.zip", sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
 }
 
+run "production_is_deployed_only_by_its_workflows_on_main" {
+  command = plan
+  assert {
+    condition     = var.environment != "production" || var.workflow_branch == "main"
+    error_message = "Production's deploy role must be bound to the repository's workflow files on main (workflow_branch = \"main\")."
+  }
+}
+
 run "database_is_private_encrypted_and_protected" {
   command = plan
   assert {

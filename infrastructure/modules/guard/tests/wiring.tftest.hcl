@@ -46,9 +46,7 @@ variables {
 run "every_guard_alarm_reaches_the_function_through_one_rule" {
   command = apply
   assert {
-    condition = toset(jsondecode(aws_cloudwatch_event_rule.guard.event_pattern).resources) == toset(concat(
-      [for a in aws_cloudwatch_metric_alarm.colour : a.arn], [aws_cloudwatch_metric_alarm.elb_5xx.arn]
-    ))
+    condition     = toset(jsondecode(aws_cloudwatch_event_rule.guard.event_pattern).resources) == toset([for a in aws_cloudwatch_metric_alarm.guard : a.arn])
     error_message = "The rule must match exactly the guard's alarms (per colour and per load balancer)."
   }
   assert {
@@ -77,19 +75,19 @@ run "every_guard_alarm_reaches_the_function_through_one_rule" {
 run "alarms_cover_target_5xx_the_load_balancers_own_5xx_and_unhealthy_hosts" {
   command = apply
   assert {
-    condition     = toset(keys(aws_cloudwatch_metric_alarm.colour)) == toset(["blue-target-5xx", "blue-unhealthy", "green-target-5xx", "green-unhealthy"])
-    error_message = "Each colour needs a target 5xx and an unhealthy hosts alarm."
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.guard)) == toset(["blue-target-5xx", "blue-unhealthy", "green-target-5xx", "green-unhealthy", "elb-5xx"])
+    error_message = "Each colour needs a target 5xx and an unhealthy hosts alarm, and the load balancer one on its own 5xx."
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.colour["green-unhealthy"].metric_name == "UnHealthyHostCount" && aws_cloudwatch_metric_alarm.colour["green-unhealthy"].dimensions.TargetGroup == var.target_group_arn_suffixes.green
+    condition     = aws_cloudwatch_metric_alarm.guard["green-unhealthy"].metric_name == "UnHealthyHostCount" && aws_cloudwatch_metric_alarm.guard["green-unhealthy"].dimensions.TargetGroup == var.target_group_arn_suffixes.green
     error_message = "A colour's unhealthy hosts alarm must watch that colour's target group."
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.elb_5xx.metric_name == "HTTPCode_ELB_5XX_Count" && toset(keys(aws_cloudwatch_metric_alarm.elb_5xx.dimensions)) == toset(["LoadBalancer"])
+    condition     = aws_cloudwatch_metric_alarm.guard["elb-5xx"].metric_name == "HTTPCode_ELB_5XX_Count" && toset(keys(aws_cloudwatch_metric_alarm.guard["elb-5xx"].dimensions)) == toset(["LoadBalancer"])
     error_message = "The load balancer's own 5xx exist per load balancer only: the alarm must have no TargetGroup dimension."
   }
   assert {
-    condition     = alltrue([for a in concat(values(aws_cloudwatch_metric_alarm.colour), [aws_cloudwatch_metric_alarm.elb_5xx]) : a.treat_missing_data == "notBreaching"])
+    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.guard : a.treat_missing_data == "notBreaching"])
     error_message = "ALB metrics exist only while requests flow: missing data must not fire the guard."
   }
 }

@@ -1,0 +1,55 @@
+# Who may assume the deploy role: jobs of this repository in this GitHub environment, and, with a
+# branch named (production: main), only the repository's own workflow files on that branch.
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "111111111111" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_iam_openid_connect_provider" {
+    defaults = { arn = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com" }
+  }
+}
+
+variables {
+  name               = "switchyard-production"
+  github_repository  = "acme/switchyard"
+  github_environment = "production"
+  state_bucket       = "acme-terraform-state"
+  state_key          = "switchyard/production.tfstate"
+  ecr_repository_arn = "arn:aws:ecr:eu-west-1:111111111111:repository/switchyard/app"
+}
+
+run "production_binds_the_workflow_files_on_main" {
+  command = plan
+  variables {
+    workflow_branch = "main"
+  }
+  assert {
+    condition = toset(one([for c in data.aws_iam_policy_document.assume.statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:job_workflow_ref"])) == toset([
+      "acme/switchyard/.github/workflows/deploy.yml@refs/heads/main",
+      "acme/switchyard/.github/workflows/rollback.yml@refs/heads/main",
+      "acme/switchyard/.github/workflows/finalize.yml@refs/heads/main",
+    ])
+    error_message = "With workflow_branch main, only deploy.yml, rollback.yml and finalize.yml of this repository on main may assume the role."
+  }
+  assert {
+    condition     = toset(one([for c in data.aws_iam_policy_document.assume.statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:sub"])) == toset(["repo:acme/switchyard:environment:production"])
+    error_message = "The subject must stay bound to the repository and the environment."
+  }
+}
+
+run "without_a_branch_the_environment_alone_decides" {
+  command = plan
+  assert {
+    condition     = length([for c in data.aws_iam_policy_document.assume.statement[0].condition : c if c.variable == "token.actions.githubusercontent.com:job_workflow_ref"]) == 0
+    error_message = "Without workflow_branch there is no job_workflow_ref condition."
+  }
+}
