@@ -32,8 +32,8 @@ resource "aws_db_instance" "this" {
   backup_retention_period   = var.backup_retention_days
   copy_tags_to_snapshot     = true
   deletion_protection       = var.deletion_protection
-  skip_final_snapshot       = !var.deletion_protection
-  final_snapshot_identifier = var.deletion_protection ? "${var.name}-final" : null
+  skip_final_snapshot       = false
+  final_snapshot_identifier = "${var.name}-final"
 
   auto_minor_version_upgrade          = true
   iam_database_authentication_enabled = true
@@ -44,4 +44,9 @@ resource "aws_db_instance" "this" {
   monitoring_role_arn                 = var.monitoring_role_arn
 
   tags = var.tags
+
+  lifecycle {
+    # The one piece of state: no plan may delete or replace it (a final snapshot is taken anyway).
+    prevent_destroy = true
+  }
 }

@@ -47,3 +47,13 @@ output "backup_retention_days" {
   description = "Days of automated backups."
   value       = aws_db_instance.this.backup_retention_period
 }
+
+output "final_snapshot" {
+  description = "Whether destroying the instance takes a final snapshot first (always)."
+  value       = !aws_db_instance.this.skip_final_snapshot
+}
+
+output "engine_version" {
+  description = "The engine version asked for: a major version, which AWS's minor upgrades keep matching."
+  value       = aws_db_instance.this.engine_version
+}

@@ -18,12 +18,12 @@ variable "security_group_id" {
 }
 
 variable "engine_version" {
-  description = "PostgreSQL major.minor version."
+  description = "PostgreSQL major version. A major only: AWS applies minor upgrades (auto_minor_version_upgrade) and a plan stays clean, where a pinned minor would ask to downgrade after each."
   type        = string
-  default     = "16.4"
+  default     = "16"
   validation {
-    condition     = can(regex("^1[3-7]\\.[0-9]+$", var.engine_version))
-    error_message = "engine_version must be a PostgreSQL 13-17 version such as 16.4."
+    condition     = can(regex("^1[3-7]$", var.engine_version))
+    error_message = "engine_version must be a PostgreSQL major version from 13 to 17, such as 16 (not a minor such as 16.4: AWS upgrades minors itself)."
   }
 }
 
@@ -70,7 +70,7 @@ variable "multi_az" {
 }
 
 variable "deletion_protection" {
-  description = "Refuse deletion through the API; also takes a final snapshot on destroy."
+  description = "Refuse deletion through the API."
   type        = bool
   default     = true
 }

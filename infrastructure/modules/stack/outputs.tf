@@ -27,6 +27,8 @@ output "posture" {
     database_password_managed    = module.database.password_managed
     database_multi_az            = module.database.multi_az
     database_backup_days         = module.database.backup_retention_days
+    database_final_snapshot      = module.database.final_snapshot
+    database_engine_version      = module.database.engine_version
     deletion_protection          = var.deletion_protection
     https                        = local.https
     colours                      = keys(module.load_balancer.target_group_arns)

@@ -36,6 +36,14 @@ run "database_is_private_encrypted_and_protected" {
     error_message = "The ${var.environment} database must be backed up."
   }
   assert {
+    condition     = output.posture.database_final_snapshot
+    error_message = "Destroying the ${var.environment} database must always take a final snapshot."
+  }
+  assert {
+    condition     = can(regex("^[0-9]+$", output.posture.database_engine_version))
+    error_message = "The ${var.environment} database must pin a major version only, so AWS's minor upgrades never dirty a plan."
+  }
+  assert {
     condition     = output.posture.deletion_protection
     error_message = "The ${var.environment} load balancer and database must have deletion protection."
   }

@@ -41,6 +41,26 @@ mock_provider "aws" {
   }
 }
 
+# The database refuses to be destroyed (prevent_destroy), which an applied test's teardown would
+# do: it is stood in for here, and its own settings are planned in the environment roots' tests.
+override_module {
+  target = module.database
+  outputs = {
+    endpoint              = "switchyard-staging.mock.eu-west-1.rds.amazonaws.com:5432"
+    address               = "switchyard-staging.mock.eu-west-1.rds.amazonaws.com"
+    port                  = 5432
+    database_name         = "app"
+    master_secret_arn     = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:rds!db-mock"
+    publicly_accessible   = false
+    storage_encrypted     = true
+    password_managed      = true
+    multi_az              = false
+    backup_retention_days = 7
+    final_snapshot        = true
+    engine_version        = "16"
+  }
+}
+
 variables {
   service_name        = "switchyard"
   environment         = "staging"
