@@ -7,10 +7,15 @@ AWS first, as the playbooks do, so none depends on what an earlier one left live
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
+
+from tests.conftest import REPO, TF_WORKSPACE
 
 pytestmark = pytest.mark.sandbox
 
@@ -270,6 +275,21 @@ def test_status_reports_live_colour_and_history(sandbox, run_playbook, first_rel
     shown = json.dumps(run.report)
     assert f"live colour {sandbox.live()}" in shown
     assert "rollback succeeded" in shown and "promote" in shown
+
+
+def test_live_image_prints_what_status_writes_for_scripts(sandbox, sandbox_endpoint, first_release):
+    """deploy.yml's production job promotes the digest staging runs: scripts/live_image.py reads it
+    from status.yml's machine-readable status file."""
+    env = {**os.environ, "AWS_ENDPOINT_URL": sandbox_endpoint, "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "live_image.py"), "-i", str(REPO / "inventories" / "sandbox")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == sandbox.image(sandbox.live())
 
 
 def test_finalize_scales_the_old_colour_down_only_after_its_standby(sandbox, promote, run_playbook, first_release):

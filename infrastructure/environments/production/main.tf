@@ -50,15 +50,16 @@ module "stack" {
 
 # GitHub Actions' way in: OIDC and a deploy role limited to this stack (modules/deploy_access).
 module "deploy_access" {
-  source               = "../../modules/deploy_access"
-  name                 = local.name
-  github_repository    = var.github_repository
-  github_environment   = var.environment
-  workflow_branch      = var.workflow_branch
-  create_oidc_provider = var.create_oidc_provider
-  state_bucket         = var.state_bucket
-  state_key            = var.state_key
-  ecr_repository_arn   = local.ecr_repository_arn
+  source                     = "../../modules/deploy_access"
+  name                       = local.name
+  github_repository          = var.github_repository
+  github_environment         = var.environment
+  workflow_branch            = var.workflow_branch
+  status_reader_environments = var.status_reader_environments
+  create_oidc_provider       = var.create_oidc_provider
+  state_bucket               = var.state_bucket
+  state_key                  = var.state_key
+  ecr_repository_arn         = local.ecr_repository_arn
 }
 
 resource "aws_ecr_repository" "app" {

@@ -27,3 +27,8 @@ output "ecr_repository_url" {
   description = "Set as the ECR_REPOSITORY_URL variable of the GitHub environments."
   value       = local.ecr_repository_url
 }
+
+output "status_role_arn" {
+  description = "The read-only status role for other environments' deploy jobs (staging: set as the AWS_STAGING_STATUS_ROLE_ARN variable of the production environment), or null."
+  value       = module.deploy_access.status_role_arn
+}

@@ -113,6 +113,12 @@ variable "workflow_branch" {
   default     = null
 }
 
+variable "status_reader_environments" {
+  description = "GitHub environments whose deploy.yml jobs on main may read this environment's status through a read-only role (staging: [\"production\"], for the digest production promotes)."
+  type        = list(string)
+  default     = []
+}
+
 variable "create_oidc_provider" {
   description = "Create GitHub's OIDC provider (once per AWS account; false in the second environment of a shared account)."
   type        = bool

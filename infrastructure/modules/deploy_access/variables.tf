@@ -29,6 +29,12 @@ variable "workflow_files" {
   default     = ["deploy.yml", "rollback.yml", "finalize.yml"]
 }
 
+variable "status_reader_environments" {
+  description = "GitHub environments of the same repository whose deploy.yml jobs (on main) may read this stack's status through a read-only <name>-status role; staging: [\"production\"]. Empty: no such role."
+  type        = list(string)
+  default     = []
+}
+
 variable "create_oidc_provider" {
   description = "Create GitHub's OIDC provider in this account; false when another stack already did (one per account)."
   type        = bool

@@ -53,3 +53,37 @@ run "without_a_branch_the_environment_alone_decides" {
     error_message = "Without workflow_branch there is no job_workflow_ref condition."
   }
 }
+
+run "staging_lets_productions_deploy_job_read_its_status_and_nothing_more" {
+  command = plan
+  variables {
+    name                       = "switchyard-staging"
+    github_environment         = "staging"
+    status_reader_environments = ["production"]
+  }
+  assert {
+    condition     = length(aws_iam_role.status) == 1 && aws_iam_role.status[0].name == "switchyard-staging-status"
+    error_message = "With status readers, the stack has a read-only <name>-status role."
+  }
+  assert {
+    condition = (
+      toset(one([for c in data.aws_iam_policy_document.status_assume[0].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:sub"])) == toset(["repo:acme/switchyard:environment:production"])
+      && toset(one([for c in data.aws_iam_policy_document.status_assume[0].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:job_workflow_ref"])) == toset(["acme/switchyard/.github/workflows/deploy.yml@refs/heads/main"])
+    )
+    error_message = "Only production's deploy.yml on main may assume staging's status role."
+  }
+  assert {
+    condition = alltrue(flatten([for s in data.aws_iam_policy_document.status.statement : [
+      for a in s.actions : can(regex("^(ssm:GetParameter|dynamodb:GetItem|logs:GetLogEvents|ecs:Describe|elasticloadbalancing:Describe)", a))
+    ]]))
+    error_message = "The status role may only read."
+  }
+}
+
+run "without_status_readers_there_is_no_status_role" {
+  command = plan
+  assert {
+    condition     = length(aws_iam_role.status) == 0
+    error_message = "No status readers, no status role."
+  }
+}
