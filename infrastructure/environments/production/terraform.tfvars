@@ -14,10 +14,10 @@ bootstrap_image  = "public.ecr.aws/nginx/nginx:1.27-alpine"
 alarm_topic_arns = []
 # The GitHub repository whose deploy workflows may assume the deploy role (OIDC).
 github_repository = "REPLACE-owner/switchyard"
-# Only the repository's workflow files on this branch may assume the deploy role (null: any).
 # Environments whose deploy job reads this one's live digest through a read-only role.
 status_reader_environments = []
-workflow_branch            = "main"
+# Only the repository's workflow files on this branch may assume the deploy role (null: any).
+workflow_branch = "main"
 # GitHub's OIDC provider: false when staging already created it in this same account.
 create_oidc_provider = true
 # Same bucket and key as backend.hcl.
