@@ -182,8 +182,15 @@ def alarm_state(alarm: dict, datapoints: list, now: float) -> str:
 
 
 def alarm_event(alarm: dict, previous: str, state: str, now: float) -> dict:
-    """The "CloudWatch Alarm State Change" event EventBridge delivers for the alarm."""
+    """The "CloudWatch Alarm State Change" event EventBridge delivers for the alarm, with the
+    periods it evaluated in state.reasonData, as CloudWatch names them."""
     stamp = datetime.fromtimestamp(now, UTC).isoformat()
+    period, end = alarm["Period"], bucket_start(now, alarm["Period"])
+    evaluated = [
+        {"timestamp": datetime.fromtimestamp(end - (i + 1) * period, UTC).isoformat()}
+        for i in range(alarm.get("EvaluationPeriods", 1))
+    ]
+    reason = {"version": "1.0", "statistic": alarm["Statistic"], "period": period, "evaluatedDatapoints": evaluated}
     metric = {
         "namespace": alarm["Namespace"],
         "name": alarm["MetricName"],
@@ -198,7 +205,12 @@ def alarm_event(alarm: dict, previous: str, state: str, now: float) -> dict:
         "resources": [alarm["AlarmArn"]],
         "detail": {
             "alarmName": alarm["AlarmName"],
-            "state": {"value": state, "reason": "sandbox harness: the published metrics", "timestamp": stamp},
+            "state": {
+                "value": state,
+                "reason": "sandbox harness: the published metrics",
+                "reasonData": json.dumps(reason),
+                "timestamp": stamp,
+            },
             "previousState": {"value": previous},
             "configuration": {
                 "metrics": [

@@ -140,13 +140,15 @@ ALB_SIGNALS = (
     ("unhealthy_hosts", "UnHealthyHostCount", "Maximum", True),
     ("lb_errors", "HTTPCode_ELB_5XX_Count", "Sum", False),
 )
+PER_LOAD_BALANCER = {name for name, _, _, per_group in ALB_SIGNALS if not per_group}
 
 
 @AWSErrorHandler.common_error_handler("read the ALB's CloudWatch metrics")
-def alb_signals(cloudwatch, load_balancer, target_group, *, start, end, period):
+def alb_signals(cloudwatch, load_balancer, target_group, *, start, end, period, per_lb_from=None):
     """Every ALB signal of a target group over [start, end) in one GetMetricData call (no metric
     math): {name: total (maximum for a gauge)}, and the start of the latest bucket that arrived
-    (None when none did)."""
+    (None when none did). The per load balancer signals count only buckets from per_lb_from on:
+    the bucket that holds a switch also holds what the other colour did before it."""
     queries = []
     for name, metric, statistic, per_group in ALB_SIGNALS:
         dimensions = [{"Name": "LoadBalancer", "Value": load_balancer}]
@@ -164,7 +166,10 @@ def alb_signals(cloudwatch, load_balancer, target_group, *, start, end, period):
     while True:
         response = cloudwatch.get_metric_data(aws_retry=True, **request)
         for series in response["MetricDataResults"]:
-            values[series["Id"]].extend(series["Values"])
+            points = zip(series["Timestamps"], series["Values"])  # noqa: B905 - managed nodes may predate strict=
+            if per_lb_from is not None and series["Id"] in PER_LOAD_BALANCER:
+                points = [(stamp, value) for stamp, value in points if stamp >= per_lb_from]
+            values[series["Id"]].extend(value for _, value in points)
             if series["Timestamps"]:
                 newest = max(series["Timestamps"])
                 latest = newest if latest is None else max(latest, newest)

@@ -25,6 +25,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.contract import parse
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import (
@@ -73,11 +74,24 @@ def alarm_colour(metrics, target_group_arn_suffixes):
     return None
 
 
-def judge(journal, weights, alarmed):
+def evidence_from(state):
+    """When the data that fired an alarm begins (epoch seconds): the earliest of the evaluated
+    datapoints CloudWatch names in the event's state.reasonData; None when it names none."""
+    try:
+        reason = json.loads((state or {}).get("reasonData") or "{}")
+    except ValueError:
+        return None
+    stamps = [point.get("timestamp") for point in reason.get("evaluatedDatapoints") or []]
+    parsed = [datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() for stamp in stamps if stamp]
+    return min(parsed) if parsed else None
+
+
+def judge(journal, weights, alarmed, since=None):  # noqa: PLR0911 - one return per reason to stand aside
     """The verdict before warmth is known: Verdict(act=True) means "act if to_colour is warm".
 
     journal: the lease item (the last run's journal); weights: {colour: production weight};
-    alarmed: the colour the alarm watches, or None (per load balancer)."""
+    alarmed: the colour the alarm watches, or None (per load balancer); since: when the data that
+    fired the alarm begins (evidence_from), or None."""
     journal = journal or {}
     operation = journal.get("operation")
     if operation != "promote":
@@ -93,6 +107,11 @@ def judge(journal, weights, alarmed):
         return Verdict(False, f"production does not reach {leaving}: nothing to send back")
     if alarmed and alarmed != leaving:
         return Verdict(False, f"the alarm watches {alarmed}, not {leaving}, where the last promote sent traffic")
+    switched_at = details.get("switched_at")
+    if not alarmed and since is not None and switched_at and since < float(switched_at):
+        # Per load balancer: data from before the switch are the previous colour's (a release
+        # that replaces a crashed one), not this release's.
+        return Verdict(False, f"the load balancer's 5xx that fired it began before {leaving} took traffic")
     return Verdict(True, f"{leaving} alarmed while {to} may still be warm", from_colour=leaving, to_colour=to)
 
 
@@ -175,6 +194,7 @@ def handle(event, environ, make_client):
     production = elbv2.describe_listeners(ListenerArns=[production_arn])["Listeners"][0]
     weights = colour_weights(production["DefaultActions"], deployment["target_group_arns"])
     alarmed = alarm_colour((detail.get("configuration") or {}).get("metrics"), deployment["target_group_arn_suffixes"])
+    since = evidence_from(detail.get("state"))
     store = DynamoStore(make_client("dynamodb"), deployment["lease_table"], aws_retry=False)
     environment = deployment["environment"]
     ecs = make_client("ecs")
@@ -191,7 +211,7 @@ def handle(event, environ, make_client):
 
     def choose(current):
         """Preempt the lease only if the verdict holds on the item as read now (a conditional write)."""
-        verdict = judge(current, weights, alarmed)
+        verdict = judge(current, weights, alarmed, since)
         if verdict.act:
             verdict = with_warmth(verdict, _warm(ecs, elbv2, deployment, verdict.to_colour))
         verdicts.append(verdict)

@@ -210,6 +210,10 @@ def measure(cloudwatch, params, window):
     # Whole buckets: the one that holds the start to the one that holds the end.
     start = since - since % period
     end = until - until % period + period
+    # The load balancer's own 5xx exist per load balancer only: in the bucket that holds the
+    # switch they may be the other colour's (a release that replaces a crashed one), so they are
+    # counted from the first bucket that starts after it.
+    per_lb_from = start if start == since else start + period
     signals, latest = alb_signals(
         cloudwatch,
         params["load_balancer_arn_suffix"],
@@ -217,6 +221,7 @@ def measure(cloudwatch, params, window):
         start=datetime.fromtimestamp(start, tz=timezone.utc),
         end=datetime.fromtimestamp(end, tz=timezone.utc),
         period=period,
+        per_lb_from=datetime.fromtimestamp(per_lb_from, tz=timezone.utc),
     )
     covered = latest is not None and latest.timestamp() + period >= until
     # A crashed target's requests are the load balancer's 502s: count them once.

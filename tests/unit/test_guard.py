@@ -75,6 +75,21 @@ def test_the_guard_only_alerts_when_there_is_nothing_of_a_promote_to_undo(item, 
     assert not verdict.act and why in verdict.reason, verdict
 
 
+def test_the_load_balancers_5xx_from_before_the_switch_are_not_this_releases():
+    """Promoting a fix over a crashed colour: the per load balancer alarm fires on minutes that
+    began before the new colour took traffic. Those 5xx are the old colour's."""
+    item = journal(state="held", outcome=None, switched_at=1000.0)
+    assert not judge(item, GREEN_LIVE, None, since=940.0).act
+    assert judge(item, GREEN_LIVE, None, since=1020.0).act, "data from after the switch are the release's"
+    assert judge(item, GREEN_LIVE, "green", since=940.0).act, "a target group's own alarm is unambiguous"
+
+
+def test_the_evaluated_periods_come_from_the_events_reason_data():
+    reason = '{"evaluatedDatapoints": [{"timestamp": "2026-12-01T10:01:00.000+0000"}, {"timestamp": "2026-12-01T10:00:00Z"}]}'
+    assert guard.evidence_from({"reasonData": reason}) == 1796119200.0
+    assert guard.evidence_from({}) is None
+
+
 def test_a_cold_old_colour_is_never_switched_to():
     verdict = with_warmth(judge(journal(), GREEN_LIVE, None), warm=False)
     assert not verdict.act and "not warm" in verdict.reason and "rollback.yml" in verdict.reason

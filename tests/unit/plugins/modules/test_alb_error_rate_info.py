@@ -123,6 +123,26 @@ def test_load_balancer_5xx_of_a_crashed_colour_are_a_breach(aws, clock):
     assert result["errors"] == 100, "connection errors become the load balancer's 502s: counted once"
 
 
+def test_the_load_balancers_5xx_in_the_bucket_of_the_switch_are_not_laid_on_the_new_colour(aws, clock):
+    """Promoting a fix over a crashed colour: the bucket that holds the switch holds the old
+    colour's 502s too (they exist per load balancer only). They are counted from the next bucket."""
+    since = SINCE + 30  # half way through the bucket that starts at SINCE
+    clock.now = since + 90
+    cloudwatch = aws.stub("cloudwatch")
+    before, after = datetime.fromtimestamp(SINCE, tz=UTC), datetime.fromtimestamp(SINCE + 60, tz=UTC)
+    answers = {"requests": [500, 1000], "lb_errors": [400, 0]}  # the crashed colour's 502s, then none
+    results = [
+        {"Id": name, "Timestamps": [before, after], "Values": answers.get(name, [0, 0]), "StatusCode": "Complete"}
+        for name, *_ in SIGNALS
+    ]
+    cloudwatch.add_response("get_metric_data", {"MetricDataResults": results})
+
+    result = run_module(alb_error_rate_info, args(since=since))
+
+    assert result["lb_errors"] == 0 and result["verdict"] == "healthy", result
+    assert result["requests"] == 1500, "the colour's own signals still count the whole bucket"
+
+
 def test_an_unhealthy_target_is_a_breach(aws, clock):
     expect_signals(aws.stub("cloudwatch"), SINCE, requests=20, unhealthy_hosts=2)
 
