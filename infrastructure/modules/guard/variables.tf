@@ -74,8 +74,8 @@ variable "period_seconds" {
   type        = number
   default     = 60
   validation {
-    condition     = contains([10, 30], var.period_seconds) || (var.period_seconds >= 60 && var.period_seconds % 60 == 0)
-    error_message = "period_seconds must be 10, 30 or a multiple of 60 (CloudWatch's alarm periods)."
+    condition     = contains([10, 20, 30], var.period_seconds) || (var.period_seconds >= 60 && var.period_seconds % 60 == 0)
+    error_message = "period_seconds must be 10, 20, 30 (high-resolution metrics only: the sandbox's) or a multiple of 60 (CloudWatch's alarm periods; ALB metrics need 60 or more)."
   }
 }
 
