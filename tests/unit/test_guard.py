@@ -85,7 +85,8 @@ def test_the_load_balancers_5xx_from_before_the_switch_are_not_this_releases():
 
 
 def test_the_evaluated_periods_come_from_the_events_reason_data():
-    reason = '{"evaluatedDatapoints": [{"timestamp": "2026-12-01T10:01:00.000+0000"}, {"timestamp": "2026-12-01T10:00:00Z"}]}'
+    points = [{"timestamp": "2026-12-01T10:01:00.000+0000"}, {"timestamp": "2026-12-01T10:00:00Z"}]
+    reason = json.dumps({"evaluatedDatapoints": points})
     assert guard.evidence_from({"reasonData": reason}) == 1796119200.0
     assert guard.evidence_from({}) is None
 
