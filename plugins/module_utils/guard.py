@@ -256,7 +256,7 @@ def handle(event, environ, make_client):
         outcome="done",
         details={"from_colour": leaving, "to_colour": to},
     )
-    store.settle(environment, lambda current: decide("released", current, released, here))
+    store.settle_state(environment, "released", released, here)
     result.update(from_colour=leaving, to_colour=to, time_to_restore_seconds=restored)
     print(json.dumps(dict(result, message=f"{alarm}: production sent back from {leaving} to {to}.")))
     return result

@@ -11,7 +11,10 @@ The decisions are pure functions of (the current item, the request, what this ma
 acquire, preempt, heartbeat (state held) and release. A store applies a decision with a
 conditional write on the token it read:
   - DynamoStore (AWS): GetItem (consistent), decide, PutItem on the condition that the token is
-    still the one read; on ConditionalCheckFailedException it reads and decides again.
+    still the one read; on ConditionalCheckFailedException it reads and decides again. A heartbeat
+    or release of the run that holds the lease is one UpdateItem on the condition that the item is
+    still held with its token (its changes do not depend on the rest of the item); when the
+    condition fails, it reads and decides as above (the run has lost the lease, or released it).
   - FileStore (development environment): a JSON file {environment: item}; read-decide-write under
     an exclusive flock of a lock file beside it; written atomically (temporary file, os.replace).
 """
@@ -580,6 +583,56 @@ def put_lease_item(dynamodb, table, attributes, seen, **retry):
     return True
 
 
+def holder_changes(state, request, here):
+    """What a heartbeat (held) or release of the lease's holder sets: (top-level fields, details),
+    exactly what heartbeat() and release() make of any item held with request.token."""
+    fields = {"heartbeat": here.now, "ttl": _ttl(here.now)}
+    if state == HELD:
+        fields["expires"] = here.now + request.lease_seconds
+        if request.phase:
+            fields["phase"] = request.phase
+    else:
+        fields.update(state=RELEASED, outcome=request.outcome, expires=here.now)
+        if request.phase or request.outcome:
+            fields["phase"] = request.phase or request.outcome
+    return fields, _details(request)
+
+
+@aws_error_handler("write the deployment lease")
+def update_held_item(dynamodb, table, environment, token, changes, **retry):
+    """Apply holder_changes to the item if it is still held with token: the item before, or None
+    when it is not (another run took it, or it was released)."""
+    fields, details = changes
+    names = {"#token": "token", "#state": "state"}
+    if details:
+        names["#details"] = "details"  # DynamoDB refuses a name the expressions do not use
+    values = {":token": {"N": str(token)}, ":held": {"S": HELD}}
+    sets = []
+    for prefix, path, items in (("f", "", fields), ("d", "#details.", details)):
+        for index, (key, value) in enumerate(sorted(items.items())):
+            names[f"#{prefix}{index}"] = key
+            values[f":{prefix}{index}"] = TypeSerializer().serialize(_decimals(value))
+            sets.append(f"{path}#{prefix}{index} = :{prefix}{index}")
+    try:
+        response = dynamodb.update_item(
+            TableName=table,
+            Key={"environment": {"S": environment}},
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression="#token = :token AND #state = :held",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_OLD",
+            **retry,
+        )
+    except ClientError as e:
+        if error_code(e) == "ConditionalCheckFailedException":
+            return None
+        if error_code(e) == "ResourceNotFoundException":
+            raise LeaseTableMissing(table) from None
+        raise
+    return from_dynamodb(response["Attributes"])
+
+
 class DynamoStore:
     """The lease items in a DynamoDB table whose partition key is environment (S).
 
@@ -609,6 +662,22 @@ class DynamoStore:
             f"The deployment lease of {environment} in {self.table} changed under this run"
             f" {1 + CONFLICT_RETRIES} times in a row; nothing was changed. Run again."
         )
+
+    def settle_state(self, environment, state, request, here, write=True):
+        """(item before, decision) for decide(state, ...), in one call when the run that holds the
+        lease renews or releases it."""
+        if write and state in (HELD, RELEASED) and request.token is not None:
+            before = update_held_item(
+                self.dynamodb,
+                self.table,
+                environment,
+                int(request.token),
+                holder_changes(state, request, here),
+                **self.retry,
+            )
+            if before is not None:
+                return before, decide(state, before, request, here)
+        return self.settle(environment, lambda current: decide(state, current, request, here), write=write)
 
 
 # --- file (development environment) ----------------------------------------------------------
@@ -675,6 +744,10 @@ class FileStore:
             return current, decision
         finally:
             os.close(fd)  # releases the lock
+
+    def settle_state(self, environment, state, request, here, write=True):
+        """(item before, decision) for decide(state, ...), under the lock."""
+        return self.settle(environment, lambda current: decide(state, current, request, here), write=write)
 
 
 def lost_reason(item, environment, token):

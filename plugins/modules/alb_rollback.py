@@ -119,7 +119,6 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import 
     Here,
     LeaseError,
     Request,
-    decide,
     local_holder,
     plain,
 )
@@ -153,8 +152,7 @@ def take_lease(module, store, deployment, state, **journal):
         check_mode=module.check_mode,
         **journal,
     )
-    choose = lambda current: decide(state, current, request, Here.local())  # noqa: E731
-    return store.settle(deployment["environment"], choose, write=not module.check_mode)
+    return store.settle_state(deployment["environment"], state, request, Here.local(), write=not module.check_mode)
 
 
 def route(module, elbv2, listener, rules, *, weights, deployment):

@@ -252,7 +252,6 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import 
     Here,
     LeaseError,
     Request,
-    decide,
     local_holder,
     plain,
     status,
@@ -292,10 +291,8 @@ def run(module):
     params = module.params
     request = request_from(params, module.check_mode)
     here = Here.local()
-    before, decision = store_for(module).settle(
-        params["environment"],
-        lambda current: decide(params["state"], current, request, here),
-        write=not module.check_mode,
+    before, decision = store_for(module).settle_state(
+        params["environment"], params["state"], request, here, write=not module.check_mode
     )
     if decision.warning:
         module.warn(("Check mode, nothing was written: " if module.check_mode else "") + decision.warning)

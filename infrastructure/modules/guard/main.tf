@@ -142,7 +142,7 @@ data "aws_iam_policy_document" "guard" {
   }
   statement {
     sid       = "TakeTheLease"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [var.lease_table_arn]
   }
   statement {

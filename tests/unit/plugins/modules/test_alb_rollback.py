@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.switchyard.bluegreen.plugins.module_utils import lease as lease_utils
 from ansible_collections.switchyard.bluegreen.plugins.modules import alb_rollback
 
-from tests.unit.plugins.modules.utils import ANY, run_module
+from tests.unit.plugins.modules.utils import ANY, expect_lease_update, expect_lease_update_refused, run_module
 
 NOW = 1_800_000_000.0
 HOST = "runner-1"
@@ -173,6 +173,10 @@ def expect_put(dynamodb, seen, item):
 # --- the contract, the listeners, the services --------------------------------------------------
 
 
+def expect_update(dynamodb, token, before):
+    expect_lease_update(dynamodb, TABLE, "production", token, before)
+
+
 def expect_contract(ssm):
     ssm.add_response(
         "get_parameter",
@@ -327,9 +331,7 @@ def test_a_warm_rollback_preempts_the_promote_and_switches_production_before_any
     expect_task_definition(ecs, "blue")
     expect_task_definition(ecs, "green")
     line = expect_record(logs)
-    expect_get(dynamodb, alices_rollback())
-    release = Item(**released(alices_rollback(), from_colour="green", to_colour="blue"))
-    expect_put(dynamodb, 8, release)
+    expect_update(dynamodb, 8, alices_rollback())
     # Each Stubber enforces the order of the calls on its own client (production's listener before
     # the test listener's, the lease taken before it is released); the order across clients (the
     # lease before any listener write, the production listener before the task definitions and any
@@ -349,7 +351,7 @@ def test_a_warm_rollback_preempts_the_promote_and_switches_production_before_any
     ]
     assert all(call in after for call in calls if call[0] == "logs" or call[1] == "DescribeTaskDefinition")
     assert ("elbv2", "ModifyListener", TEST) in after
-    assert after[-2:] == [("dynamodb", "GetItem", None), ("dynamodb", "PutItem", None)]  # released last
+    assert after[-1:] == [("dynamodb", "UpdateItem", None)]  # released last, in one call
 
     assert result["changed"] is True and result["switched"] is True
     assert (result["kind"], result["from_colour"], result["to_colour"]) == ("warm", "green", "blue")
@@ -358,7 +360,7 @@ def test_a_warm_rollback_preempts_the_promote_and_switches_production_before_any
     assert result["deployment"] == CONTRACT
     assert result["production_weights"] == {"blue": 10, "green": 90}
     assert preempt.seen == alices_rollback()
-    assert result["lease"] == release.seen == released(alices_rollback(), from_colour="green", to_colour="blue")
+    assert result["lease"] == released(alices_rollback(), from_colour="green", to_colour="blue")
 
     record = result["record"]
     assert {key: value for key, value in record.items() if key not in ("preempted", "recorded_at")} == {
@@ -399,8 +401,7 @@ def test_without_a_journal_production_returns_to_the_idle_colour_and_a_free_leas
     expect_task_definition(ecs, "green")
     expect_task_definition(ecs, "blue")
     expect_record(logs)
-    expect_get(dynamodb, taken)
-    expect_put(dynamodb, 1, Item(state="released", outcome="done"))
+    expect_update(dynamodb, 1, taken)
 
     result = run_module(alb_rollback, ARGS)
 
@@ -425,8 +426,7 @@ def test_the_colour_asked_for_wins_over_the_journal_and_nothing_to_move_is_not_a
     expect_task_definition(ecs, "green")
     expect_task_definition(ecs, "blue")
     expect_record(logs)
-    expect_get(dynamodb, alices_rollback())
-    expect_put(dynamodb, 8, Item(state="released", details={"from_colour": "blue", "to_colour": "green"}))
+    expect_update(dynamodb, 8, alices_rollback())
 
     result = run_module(alb_rollback, dict(ARGS, to_colour="green"))
 
@@ -454,7 +454,8 @@ def test_a_lease_taken_over_again_after_the_switch_is_not_released_and_does_not_
     expect_task_definition(ecs, "blue")
     expect_task_definition(ecs, "green")
     expect_record(logs)
-    expect_get(dynamodb, carols)  # and no put_item
+    expect_lease_update_refused(dynamodb)  # no longer held with token 8: read who has it, write nothing
+    expect_get(dynamodb, carols)
 
     result = run_module(alb_rollback, ARGS)
 
@@ -630,8 +631,7 @@ def test_check_mode_predicts_the_changed_of_the_real_run(aws, kind):
             expect_task_definition(ecs, "green")
             if not check_mode:
                 expect_record(aws.stub("logs"))
-                expect_get(dynamodb, alices_rollback())
-                expect_put(dynamodb, 8, Item(state="released"))
+                expect_update(dynamodb, 8, alices_rollback())
 
     expect(check_mode=False)
     real = run_module(alb_rollback, ARGS)
@@ -657,8 +657,7 @@ def test_the_record_names_the_token_of_the_run_it_preempted(aws):
     expect_task_definition(ecs, "blue")
     expect_task_definition(ecs, "green")
     line = expect_record(logs)
-    expect_get(dynamodb, alices_rollback())
-    expect_put(dynamodb, 8, Item(state="released"))
+    expect_update(dynamodb, 8, alices_rollback())
 
     result = run_module(alb_rollback, ARGS)
 

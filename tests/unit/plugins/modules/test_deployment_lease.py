@@ -12,7 +12,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils import lease 
 from ansible_collections.switchyard.bluegreen.plugins.modules import deployment_lease, deployment_lease_info
 
 from tests.conftest import REPO
-from tests.unit.plugins.modules.utils import run_module
+from tests.unit.plugins.modules.utils import expect_lease_update, expect_lease_update_refused, run_module
 
 TABLE = "switchyard-production-lease"
 NOW = 1_800_000_000.0
@@ -99,6 +99,10 @@ def expect_put(dynamodb, seen, item):
             "ExpressionAttributeValues": {":seen": {"N": str(seen)}},
         },
     )
+
+
+def expect_update(dynamodb, token, before):
+    expect_lease_update(dynamodb, TABLE, "production", token, before)
 
 
 def expect_conflict(dynamodb):
@@ -319,11 +323,9 @@ def test_a_rollback_on_a_free_lease_preempts_nobody(aws):
 # --- held -------------------------------------------------------------------------------------
 
 
-def test_a_heartbeat_renews_the_lease_and_notes_the_phase(aws):
+def test_a_heartbeat_renews_the_lease_and_notes_the_phase_in_one_call(aws):
     dynamodb = aws.stub("dynamodb")
-    expect_get(dynamodb, held_by_alice())
-    written = Item(token=7, phase="switching 10", heartbeat=NOW, expires=NOW + 120)
-    expect_put(dynamodb, 7, written)
+    expect_update(dynamodb, 7, held_by_alice())
 
     result = run_module(
         deployment_lease,
@@ -332,11 +334,18 @@ def test_a_heartbeat_renews_the_lease_and_notes_the_phase(aws):
 
     assert not result["failed"] and result["changed"] is True and result["lost"] is False
     assert result["lease"]["details"] == {"image": "app@sha256:1111", "to_colour": "green", "from_colour": "blue"}
+    assert (result["lease"]["phase"], result["lease"]["heartbeat"], result["lease"]["expires"]) == (
+        "switching 10",
+        NOW,
+        NOW + 120,
+    )
 
 
 def test_a_heartbeat_of_a_lost_lease_fails_with_lost(aws):
     current = held_by_bob(token=8, operation="rollback", holder=BOB, started=NOW - 20)
-    expect_get(aws.stub("dynamodb"), current)
+    dynamodb = aws.stub("dynamodb")
+    expect_lease_update_refused(dynamodb)  # not held with token 7 any more: read who has it
+    expect_get(dynamodb, current)
 
     result = run_module(deployment_lease, lease_args("held", token=7, operation="promote", phase="baking"))
 
@@ -359,16 +368,18 @@ def test_a_heartbeat_needs_a_token(aws):
 
 def test_the_holder_releases_with_its_outcome(aws):
     dynamodb = aws.stub("dynamodb")
-    expect_get(dynamodb, held_by_alice())
-    expect_put(dynamodb, 7, Item(token=7, state="released", outcome="succeeded", phase="succeeded"))
+    expect_update(dynamodb, 7, held_by_alice())
 
     result = run_module(deployment_lease, lease_args("released", token=7, outcome="succeeded"))
 
     assert result["changed"] is True and result["lost"] is False and result["lease"]["state"] == "released"
+    assert result["lease"]["outcome"] == "succeeded" and result["lease"]["phase"] == "succeeded"
 
 
 def test_a_release_after_losing_the_lease_changes_nothing_and_does_not_fail(aws):
-    expect_get(aws.stub("dynamodb"), held_by_bob(token=8, operation="rollback"))
+    dynamodb = aws.stub("dynamodb")
+    expect_lease_update_refused(dynamodb)
+    expect_get(dynamodb, held_by_bob(token=8, operation="rollback"))
 
     result = run_module(deployment_lease, lease_args("released", token=7, outcome="failed"))
 

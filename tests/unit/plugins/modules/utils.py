@@ -21,7 +21,16 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from botocore.stub import ANY, Stubber
 
-__all__ = ["ANY", "Aws", "FakeClock", "FakeHaproxy", "ModuleExit", "run_module"]
+__all__ = [
+    "ANY",
+    "Aws",
+    "FakeClock",
+    "FakeHaproxy",
+    "ModuleExit",
+    "expect_lease_update",
+    "expect_lease_update_refused",
+    "run_module",
+]
 
 
 class ModuleExit(Exception):
@@ -158,3 +167,44 @@ class FakeHaproxy:
         self._server.close()
         os.unlink(self.path)
         os.rmdir(self._dir)
+
+
+class _HeldWithToken:
+    """Matches the ExpressionAttributeValues of an update conditioned on the lease held with token."""
+
+    def __init__(self, token):
+        self.token = token
+
+    def __eq__(self, values):
+        return values.get(":token") == {"N": str(self.token)} and values.get(":held") == {"S": "held"}
+
+    __hash__ = None  # compared only
+
+
+def expect_lease_update(dynamodb, table, environment, token, before):
+    """The heartbeat or release of the lease's holder: one UpdateItem on the condition that the item
+    is still held with token, answered with the item before (the module computes the item after)."""
+    from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import to_dynamodb  # noqa: PLC0415
+
+    dynamodb.add_response(
+        "update_item",
+        {"Attributes": to_dynamodb(before)},
+        {
+            "TableName": table,
+            "Key": {"environment": {"S": environment}},
+            "UpdateExpression": ANY,
+            "ConditionExpression": "#token = :token AND #state = :held",
+            "ExpressionAttributeNames": ANY,
+            "ExpressionAttributeValues": _HeldWithToken(token),
+            "ReturnValues": "ALL_OLD",
+        },
+    )
+
+
+def expect_lease_update_refused(dynamodb):
+    """The lease is no longer held with the run's token: the update's condition fails."""
+    dynamodb.add_client_error(
+        "update_item",
+        service_error_code="ConditionalCheckFailedException",
+        service_message="The conditional request failed",
+    )
