@@ -562,25 +562,33 @@ def get_lease_item(dynamodb, table, environment, **retry):
     return response.get("Item")
 
 
+def conditional_write(table, write):
+    """write()'s response, or None when its condition did not hold (another run wrote first)."""
+    try:
+        return write()
+    except ClientError as e:
+        if error_code(e) == "ConditionalCheckFailedException":
+            return None
+        if error_code(e) == "ResourceNotFoundException":
+            raise LeaseTableMissing(table) from None
+        raise
+
+
 @aws_error_handler("write the deployment lease")
 def put_lease_item(dynamodb, table, attributes, seen, **retry):
     """Write the item if its token is still seen (0: no item); False when another write came first."""
-    try:
-        dynamodb.put_item(
+    written = conditional_write(
+        table,
+        lambda: dynamodb.put_item(
             TableName=table,
             Item=attributes,
             ConditionExpression="attribute_not_exists(environment) OR #token = :seen",
             ExpressionAttributeNames={"#token": "token"},
             ExpressionAttributeValues={":seen": {"N": str(seen)}},
             **retry,
-        )
-    except ClientError as e:
-        if error_code(e) == "ConditionalCheckFailedException":
-            return False
-        if error_code(e) == "ResourceNotFoundException":
-            raise LeaseTableMissing(table) from None
-        raise
-    return True
+        ),
+    )
+    return written is not None
 
 
 def holder_changes(state, request, here):
@@ -613,8 +621,9 @@ def update_held_item(dynamodb, table, environment, token, changes, **retry):
             names[f"#{prefix}{index}"] = key
             values[f":{prefix}{index}"] = TypeSerializer().serialize(_decimals(value))
             sets.append(f"{path}#{prefix}{index} = :{prefix}{index}")
-    try:
-        response = dynamodb.update_item(
+    response = conditional_write(
+        table,
+        lambda: dynamodb.update_item(
             TableName=table,
             Key={"environment": {"S": environment}},
             UpdateExpression="SET " + ", ".join(sets),
@@ -623,14 +632,9 @@ def update_held_item(dynamodb, table, environment, token, changes, **retry):
             ExpressionAttributeValues=values,
             ReturnValues="ALL_OLD",
             **retry,
-        )
-    except ClientError as e:
-        if error_code(e) == "ConditionalCheckFailedException":
-            return None
-        if error_code(e) == "ResourceNotFoundException":
-            raise LeaseTableMissing(table) from None
-        raise
-    return from_dynamodb(response["Attributes"])
+        ),
+    )
+    return None if response is None else from_dynamodb(response["Attributes"])
 
 
 class DynamoStore:
