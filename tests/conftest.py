@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -259,12 +261,16 @@ def aws(sandbox_endpoint):
 
 
 @pytest.fixture(scope="session")
-def terraform_env(sandbox_endpoint):
-    """Environment for running terraform by hand in the sandbox root's test workspace."""
+def terraform_env(sandbox_endpoint, provisioned):
+    """Environment for running terraform by hand in the sandbox root's test workspace, with the
+    guard's package that provision.yml built and passed (what provision.yml passes, by hand)."""
+    package = SANDBOX_ROOT / ".terraform" / "switchyard-guard.zip"
+    sha256 = base64.b64encode(hashlib.sha256(package.read_bytes()).digest()).decode()
     return {
         **os.environ,
         "TF_CLI_CONFIG_FILE": str(REPO / ".cache" / "terraform.tfrc"),
         "TF_WORKSPACE": TF_WORKSPACE,
         "TF_IN_AUTOMATION": "1",
         "TF_VAR_aws_endpoint": sandbox_endpoint,
+        "TF_VAR_guard_package": json.dumps({"path": str(package), "sha256": sha256}),
     }

@@ -34,6 +34,16 @@ def guard_records(sandbox) -> list[dict]:
     return [r for r in sandbox.records() if r.get("actor") == GUARD]
 
 
+def wait_for_guard_record(sandbox, count: int, timeout: float = 15) -> list[dict]:
+    """The guard's records once there are count of them: it writes one after it switched."""
+    deadline = time.monotonic() + timeout
+    while len(records := guard_records(sandbox)) < count:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the guard switched but wrote {len(records)} records, not {count}: {records}")
+        time.sleep(0.5)
+    return records
+
+
 def wait_for_live(sandbox, colour: str, timeout: float = GUARD_WINDOW) -> float:
     """Seconds until production is all on colour; fails after timeout."""
     started = time.monotonic()
@@ -49,6 +59,7 @@ def wait_for_live(sandbox, colour: str, timeout: float = GUARD_WINDOW) -> float:
 def test_the_guard_sends_traffic_back_when_the_runner_dies_mid_bake(sandbox, start, lease, healthy_afterwards):
     old = sandbox.live()
     old_image = sandbox.image(old)
+    before = len(guard_records(sandbox))
     image = f"{REPO_IMAGE}:guard-killed-crash-after-5"
     running = start(
         "promote.yml", "-e", f"image={image}", *FAST, "-e", "switchyard_bake_seconds=300",
@@ -60,7 +71,7 @@ def test_the_guard_sends_traffic_back_when_the_runner_dies_mid_bake(sandbox, sta
     wait_for_live(sandbox, old)
 
     assert sandbox.image(old) == old_image
-    record = guard_records(sandbox)[0]
+    record = wait_for_guard_record(sandbox, before + 1)[0]
     assert record["kind"] == "rollback" and record["outcome"] == "succeeded", record
     assert (record["from_colour"], record["to_colour"]) == (sandbox.idle(), old), record
     assert record["preempted"]["operation"] == "promote", "the guard names the promote it took over"
@@ -79,8 +90,7 @@ def test_the_guard_sends_traffic_back_when_5xx_start_during_the_standby(sandbox,
 
     wait_for_live(sandbox, old)
 
-    records = guard_records(sandbox)
-    assert len(records) == before + 1, records
+    records = wait_for_guard_record(sandbox, before + 1)
     assert "target-5xx" in records[0]["trigger"] or "elb-5xx" in records[0]["trigger"], records[0]
     assert lease.item()["operation"] == "rollback"
 

@@ -44,8 +44,14 @@ def test_provision_creates_the_whole_stack(provisioned, aws):
     assert database["StorageEncrypted"] is True
     assert database["MasterUserSecret"]["SecretArn"] == provisioned["db"]["master_secret_arn"]
 
-    alarms = aws("cloudwatch").describe_alarms()["MetricAlarms"]
-    assert {alarm["AlarmName"] for alarm in alarms} == set(stack["alarm_names"].values())
+    alarms = {alarm["AlarmName"] for alarm in aws("cloudwatch").describe_alarms()["MetricAlarms"]}
+    guard = {name for name in alarms if name.startswith(f"{stack['name']}-guard-")}
+    assert alarms - guard == set(stack["alarm_names"].values())
+    assert len(guard) == 5, f"the guard watches target 5xx and unhealthy hosts per colour, and the ELB's 5xx: {guard}"
+    rule = aws("events").describe_rule(Name=f"{stack['name']}-guard")
+    assert rule["State"] == "ENABLED"
+    (target,) = aws("events").list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["Arn"].endswith(f":function:{stack['guard_function']}"), "the guard's rule invokes the guard"
 
 
 def test_second_provision_reports_no_change(provisioned, run_playbook):
