@@ -111,17 +111,20 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic impor
 )
 
 
-def listener_weights(module, elbv2, option):
-    """Weight per colour of the listener named by option; a clear refusal when it does not exist."""
-    arn = module.params[option]
+def listener_weights(module, elbv2):
+    """{option: weight per colour} of the production and test listeners, read in one call; a clear
+    refusal when either does not exist."""
+    arns = {option: module.params[option] for option in ("production_listener_arn", "test_listener_arn")}
     try:
-        (listener,) = elb_utils.describe_listeners(elbv2, listener_arns=[arn])
+        found = elb_utils.describe_listeners(elbv2, listener_arns=sorted(set(arns.values())))
     except is_ansible_aws_error_code("ListenerNotFound"):
         module.fail_json(
-            msg=f"The listener in {option} ({arn}) does not exist. Run playbooks/provision.yml for this"
-            " environment, or check the override. Nothing was changed."
+            msg="A listener of the deployment does not exist (production_listener_arn"
+            f" {arns['production_listener_arn']}, test_listener_arn {arns['test_listener_arn']}). Run"
+            " playbooks/provision.yml for this environment, or check the override. Nothing was changed."
         )
-    return colour_weights(listener["DefaultActions"], module.params["target_group_arns"])
+    actions = {listener["ListenerArn"]: listener["DefaultActions"] for listener in found}
+    return {option: colour_weights(actions[arn], module.params["target_group_arns"]) for option, arn in arns.items()}
 
 
 def colour_states(module, ecs, elbv2):
@@ -156,8 +159,8 @@ def run(module, elbv2, ecs):
     missing = set(module.params["services"]) ^ set(module.params["target_group_arns"])
     if missing:
         module.fail_json(msg=f"services and target_group_arns must name the same colours; {sorted(missing)} differ.")
-    production = listener_weights(module, elbv2, "production_listener_arn")
-    test = listener_weights(module, elbv2, "test_listener_arn")
+    weights = listener_weights(module, elbv2)
+    production, test = weights["production_listener_arn"], weights["test_listener_arn"]
     colours, task_definitions = colour_states(module, ecs, elbv2)
     live = live_colour(production)
     idle = None if live is None else next((c for c in colours if c != live), None)

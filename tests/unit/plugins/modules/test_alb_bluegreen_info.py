@@ -26,10 +26,13 @@ def forward(*pairs):
     ]
 
 
-def expect_listener(elbv2, arn, actions):
-    elbv2.add_response(
-        "describe_listeners", {"Listeners": [{"ListenerArn": arn, "DefaultActions": actions}]}, {"ListenerArns": [arn]}
-    )
+def expect_listeners(elbv2, production, test):
+    """Both listeners in one DescribeListeners call."""
+    listeners = [
+        {"ListenerArn": PRODUCTION, "DefaultActions": production},
+        {"ListenerArn": TEST, "DefaultActions": test},
+    ]
+    elbv2.add_response("describe_listeners", {"Listeners": listeners}, {"ListenerArns": sorted([PRODUCTION, TEST])})
 
 
 def expect_colours(aws, revisions=None, healthy=None):
@@ -94,8 +97,7 @@ ARGS = {
 
 def test_blue_live_green_idle(aws):
     elbv2 = aws.stub("elbv2")
-    expect_listener(elbv2, PRODUCTION, forward(("blue", 1)))
-    expect_listener(elbv2, TEST, forward(("green", 1)))
+    expect_listeners(elbv2, forward(("blue", 1)), forward(("green", 1)))
     expect_colours(aws)
 
     result = run_module(alb_bluegreen_info, ARGS)
@@ -126,8 +128,7 @@ def test_blue_live_green_idle(aws):
 
 def test_split_traffic_has_no_live_colour(aws):
     elbv2 = aws.stub("elbv2")
-    expect_listener(elbv2, PRODUCTION, forward(("blue", 90), ("green", 10)))
-    expect_listener(elbv2, TEST, forward(("green", 1)))
+    expect_listeners(elbv2, forward(("blue", 90), ("green", 10)), forward(("green", 1)))
     expect_colours(aws)
 
     result = run_module(alb_bluegreen_info, ARGS, check_mode=True)
@@ -137,21 +138,20 @@ def test_split_traffic_has_no_live_colour(aws):
     assert "task_definition" not in result
 
 
-def test_a_missing_listener_names_the_option(aws):
+def test_a_missing_listener_names_both_options(aws):
     elbv2 = aws.stub("elbv2")
-    expect_listener(elbv2, PRODUCTION, forward(("blue", 1)))
     elbv2.add_client_error("describe_listeners", service_error_code="ListenerNotFound", service_message="gone")
 
     result = run_module(alb_bluegreen_info, ARGS)
 
     assert result["failed"]
-    assert f"The listener in test_listener_arn ({TEST}) does not exist" in result["msg"]
+    assert "A listener of the deployment does not exist" in result["msg"]
+    assert f"test_listener_arn {TEST}" in result["msg"] and "provision.yml" in result["msg"]
 
 
 def test_a_missing_service_names_its_colour(aws):
     elbv2, ecs = aws.stub("elbv2"), aws.stub("ecs")
-    expect_listener(elbv2, PRODUCTION, forward(("blue", 1)))
-    expect_listener(elbv2, TEST, forward(("green", 1)))
+    expect_listeners(elbv2, forward(("blue", 1)), forward(("green", 1)))
     ecs.add_response("describe_services", {"services": [{"serviceName": "svc-blue", "status": "ACTIVE"}]})
 
     result = run_module(alb_bluegreen_info, ARGS)
