@@ -272,5 +272,5 @@ def terraform_env(sandbox_endpoint, provisioned):
         "TF_WORKSPACE": TF_WORKSPACE,
         "TF_IN_AUTOMATION": "1",
         "TF_VAR_aws_endpoint": sandbox_endpoint,
-        "TF_VAR_guard_package": json.dumps({"path": str(package), "sha256": sha256}),
+        "TF_VAR_guard_package": json.dumps({"path": ".terraform/switchyard-guard.zip", "sha256": sha256}),
     }

@@ -118,12 +118,14 @@ def listener_weights(module, elbv2):
     try:
         found = elb_utils.describe_listeners(elbv2, listener_arns=sorted(set(arns.values())))
     except is_ansible_aws_error_code("ListenerNotFound"):
-        module.fail_json(
-            msg="A listener of the deployment does not exist (production_listener_arn"
-            f" {arns['production_listener_arn']}, test_listener_arn {arns['test_listener_arn']}). Run"
-            " playbooks/provision.yml for this environment, or check the override. Nothing was changed."
-        )
+        found = []
     actions = {listener["ListenerArn"]: listener["DefaultActions"] for listener in found}
+    missing = [f"{option} {arn}" for option, arn in arns.items() if arn not in actions]
+    if missing:
+        module.fail_json(
+            msg=f"The listener does not exist: {', '.join(missing)}. Run playbooks/provision.yml for this"
+            " environment, or check the override. Nothing was changed."
+        )
     return {option: colour_weights(actions[arn], module.params["target_group_arns"]) for option, arn in arns.items()}
 
 

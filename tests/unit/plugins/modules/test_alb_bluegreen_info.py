@@ -138,15 +138,29 @@ def test_split_traffic_has_no_live_colour(aws):
     assert "task_definition" not in result
 
 
-def test_a_missing_listener_names_both_options(aws):
+def test_a_missing_listener_is_named(aws):
     elbv2 = aws.stub("elbv2")
     elbv2.add_client_error("describe_listeners", service_error_code="ListenerNotFound", service_message="gone")
 
     result = run_module(alb_bluegreen_info, ARGS)
 
     assert result["failed"]
-    assert "A listener of the deployment does not exist" in result["msg"]
-    assert f"test_listener_arn {TEST}" in result["msg"] and "provision.yml" in result["msg"]
+    assert f"does not exist: production_listener_arn {PRODUCTION}, test_listener_arn {TEST}" in result["msg"]
+    assert "provision.yml" in result["msg"]
+
+
+def test_a_listener_left_out_of_the_answer_is_named(aws):
+    """The emulator leaves an unknown ARN out where AWS answers ListenerNotFound: the same refusal."""
+    elbv2 = aws.stub("elbv2")
+    elbv2.add_response(
+        "describe_listeners",
+        {"Listeners": [{"ListenerArn": PRODUCTION, "DefaultActions": forward(("blue", 1))}]},
+        {"ListenerArns": sorted([PRODUCTION, TEST])},
+    )
+
+    result = run_module(alb_bluegreen_info, ARGS)
+
+    assert result["failed"] and f"does not exist: test_listener_arn {TEST}" in result["msg"]
 
 
 def test_a_missing_service_names_its_colour(aws):
