@@ -44,6 +44,7 @@ Never point this at a real AWS account: it refuses any endpoint that is not loop
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import ipaddress
 import json
@@ -164,38 +165,111 @@ def matches(pattern, event) -> bool:
     return True
 
 
-def alarm_state(alarm: dict, datapoints: list, now: float) -> str:
-    """ALARM or OK for a single-metric alarm, as CloudWatch judges it: on its last EvaluationPeriods
-    complete periods, DatapointsToAlarm of which must breach (missing data does not breach)."""
-    period, statistic = alarm["Period"], alarm["Statistic"]
+def alarm_metrics(alarm: dict) -> tuple[list[tuple[str, dict]], str]:
+    """(id, MetricStat) of every metric an alarm reads, and the expression it is judged on: its
+    metric math, or the one metric's id."""
+    if alarm.get("Metrics"):
+        stats = [(q["Id"], q["MetricStat"]) for q in alarm["Metrics"] if "MetricStat" in q]
+        returned = [q for q in alarm["Metrics"] if q.get("ReturnData", True)]
+        return stats, returned[0].get("Expression") or returned[0]["Id"]
+    metric = {
+        "Namespace": alarm["Namespace"],
+        "MetricName": alarm["MetricName"],
+        "Dimensions": alarm.get("Dimensions", []),
+    }
+    return [("m1", {"Metric": metric, "Period": alarm["Period"], "Stat": alarm["Statistic"]})], "m1"
+
+
+MATH_FUNCTIONS = {
+    "IF": lambda condition, then, otherwise: None if condition is None else (then if condition else otherwise),
+    "FILL": lambda value, fill: fill if value is None else value,
+}
+MATH_OPERATORS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b if b else None,  # CloudWatch has no value for x / 0
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+}
+
+
+def evaluate(expression: str, values: dict):
+    """CloudWatch metric math on one period: +, -, *, /, comparisons, IF and FILL, ids from
+    values (None for a metric with no datapoint). None when the result has no value."""
+
+    def value_of(node):
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return values.get(node.id)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MATH_FUNCTIONS:
+            return MATH_FUNCTIONS[node.func.id](*map(value_of, node.args))
+        if isinstance(node, ast.BinOp | ast.Compare):
+            left, operator, right = (
+                (node.left, node.op, node.right)
+                if isinstance(node, ast.BinOp)
+                else (node.left, node.ops[0], node.comparators[0])
+            )
+            a, b = value_of(left), value_of(right)
+            return None if a is None or b is None else MATH_OPERATORS[type(operator)](a, b)
+        raise ValueError(f"metric math the harness does not play: {ast.dump(node)}")
+
+    return value_of(ast.parse(expression, mode="eval").body)
+
+
+def alarm_state(alarm: dict, series: dict, now: float) -> str:
+    """ALARM or OK, as CloudWatch judges an alarm: on its last EvaluationPeriods complete periods,
+    DatapointsToAlarm of which must breach (missing data does not breach). series: {metric id:
+    [(epoch seconds, value)]} of every published bucket of each of alarm_metrics(alarm), summed
+    (or at their maximum) per period, then put through the alarm's metric math."""
+    stats, expression = alarm_metrics(alarm)
+    period = alarm.get("Period") or stats[0][1]["Period"]
     evaluations = alarm.get("EvaluationPeriods", 1)
     end = bucket_start(now, period)
-    totals = defaultdict(list)
-    for point in datapoints:
-        start = bucket_start(point["Timestamp"].timestamp(), period)
-        if end - evaluations * period <= start < end and statistic in point:
-            totals[start].append(point[statistic])
     compare = COMPARE[alarm["ComparisonOperator"]]
-    values = [max(points) if statistic == "Maximum" else sum(points) for points in totals.values()]
-    breaching = sum(1 for value in values if compare(value, alarm["Threshold"]))
+    breaching = 0
+    for start in (end - (i + 1) * period for i in range(evaluations)):
+        values = {}
+        for metric_id, stat in stats:
+            points = [value for stamp, value in series.get(metric_id, []) if start <= stamp < start + period]
+            values[metric_id] = (max(points) if stat["Stat"] == "Maximum" else sum(points)) if points else None
+        value = evaluate(expression, values) if any(v is not None for v in values.values()) else None
+        breaching += value is not None and compare(value, alarm["Threshold"])
     return "ALARM" if breaching >= alarm.get("DatapointsToAlarm", evaluations) else "OK"
 
 
 def alarm_event(alarm: dict, previous: str, state: str, now: float) -> dict:
     """The "CloudWatch Alarm State Change" event EventBridge delivers for the alarm, with the
-    periods it evaluated in state.reasonData, as CloudWatch names them."""
+    periods it evaluated in state.reasonData and its metrics in configuration, as CloudWatch
+    names them."""
     stamp = datetime.fromtimestamp(now, UTC).isoformat()
-    period, end = alarm["Period"], bucket_start(now, alarm["Period"])
+    stats, _ = alarm_metrics(alarm)
+    period = alarm.get("Period") or stats[0][1]["Period"]
+    end = bucket_start(now, period)
     evaluated = [
         {"timestamp": datetime.fromtimestamp(end - (i + 1) * period, UTC).isoformat()}
         for i in range(alarm.get("EvaluationPeriods", 1))
     ]
-    reason = {"version": "1.0", "statistic": alarm["Statistic"], "period": period, "evaluatedDatapoints": evaluated}
-    metric = {
-        "namespace": alarm["Namespace"],
-        "name": alarm["MetricName"],
-        "dimensions": {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])},
-    }
+    reason = {"version": "1.0", "period": period, "evaluatedDatapoints": evaluated}
+
+    def metric_stat(stat):
+        metric = stat["Metric"]
+        dimensions = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+        return {
+            "metric": {"namespace": metric["Namespace"], "name": metric["MetricName"], "dimensions": dimensions},
+            "period": stat["Period"],
+            "stat": stat["Stat"],
+        }
+
+    queries = alarm.get("Metrics") or [{"Id": "m1", "MetricStat": stats[0][1], "ReturnData": True}]
+    metrics = [
+        {"id": q["Id"], "returnData": q.get("ReturnData", True)}
+        | ({"metricStat": metric_stat(q["MetricStat"])} if "MetricStat" in q else {"expression": q["Expression"]})
+        for q in queries
+    ]
     return {
         "version": "0",
         "detail-type": "CloudWatch Alarm State Change",
@@ -212,17 +286,13 @@ def alarm_event(alarm: dict, previous: str, state: str, now: float) -> dict:
                 "timestamp": stamp,
             },
             "previousState": {"value": previous},
-            "configuration": {
-                "metrics": [
-                    {
-                        "id": "m1",
-                        "metricStat": {"metric": metric, "period": alarm["Period"], "stat": alarm["Statistic"]},
-                        "returnData": True,
-                    }
-                ]
-            },
+            "configuration": {"metrics": metrics},
         },
     }
+
+
+def by_name(metric: dict) -> dict:
+    return dict(metric, Dimensions=sorted(metric.get("Dimensions", []), key=lambda d: d["Name"]))
 
 
 class Guard:
@@ -256,6 +326,29 @@ class Guard:
             result = {"error": repr(error)}
         print(f"harness: guard on {event['detail']['alarmName']}: {json.dumps(result)}", file=sys.stderr, flush=True)
 
+    def published(self, alarm: dict, now: float) -> dict:
+        """{metric id: [(epoch seconds, value)]}: every bucket published of each metric the alarm
+        reads, over its evaluation periods and one more (GetMetricData, which matches dimensions
+        exactly, as an alarm does)."""
+        stats, _ = alarm_metrics(alarm)
+        period = alarm.get("Period") or stats[0][1]["Period"]
+        window = (alarm.get("EvaluationPeriods", 1) + 1) * period
+        # Dimensions in the order the harness publishes them (by name): the emulator matches
+        # GetMetricData's dimensions as ordered lists (its Dimension sorts inconsistently), AWS as sets.
+        queries = [
+            {"Id": metric_id, "MetricStat": dict(stat, Period=1, Metric=by_name(stat["Metric"])), "ReturnData": True}
+            for metric_id, stat in stats
+        ]
+        results = self.cloudwatch.get_metric_data(
+            MetricDataQueries=queries,
+            # Whole seconds: GetMetricData's periods count from StartTime, buckets from the second.
+            StartTime=datetime.fromtimestamp(int(now - window), UTC),
+            EndTime=datetime.fromtimestamp(now, UTC),
+        )["MetricDataResults"]
+        return {
+            r["Id"]: [(t.timestamp(), v) for t, v in zip(r["Timestamps"], r["Values"], strict=True)] for r in results
+        }
+
     def tick(self, now: float) -> None:
         if now - self.last < 1.0:
             return
@@ -265,18 +358,8 @@ class Guard:
             if not names:
                 continue
             for alarm in self.cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]:
-                period = alarm["Period"]
-                window = (alarm.get("EvaluationPeriods", 1) + 1) * period
-                datapoints = self.cloudwatch.get_metric_statistics(
-                    Namespace=alarm["Namespace"],
-                    MetricName=alarm["MetricName"],
-                    Dimensions=alarm.get("Dimensions", []),
-                    StartTime=datetime.fromtimestamp(now - window, UTC),
-                    EndTime=datetime.fromtimestamp(now, UTC),
-                    Period=1,  # every published bucket; alarm_state sums them per period
-                    Statistics=[alarm["Statistic"]],
-                )["Datapoints"]
-                state, previous = alarm_state(alarm, datapoints, now), alarm["StateValue"]
+                series = self.published(alarm, now)
+                state, previous = alarm_state(alarm, series, now), alarm["StateValue"]
                 if state == previous:
                     continue
                 self.cloudwatch.set_alarm_state(
@@ -419,11 +502,12 @@ class Harness:
         total_requests = settings["requests_per_second"] * seconds
         for lb_suffix, weights in self.routes["production"]:
             total = sum(weights.values()) or 1
-            elb_errors = 0
+            elb_errors = lb_requests = 0
             for group, weight in weights.items():
                 requests = round(total_requests * weight / total)
                 if requests == 0:
                     continue
+                lb_requests += requests
                 image = images_by_group.get(group, "")
                 faulty = self.faulty(group, image, now)
                 crashed = faulty and crashes(image)
@@ -435,8 +519,11 @@ class Harness:
                 unhealthy = self.targets.get(group, 0) if crashed else 0
                 self.buckets.add(now, period, ("UnHealthyHostCount", dimensions), unhealthy, gauge=True)
                 elb_errors += requests if crashed else 0
-            # The load balancer's own 502s are counted per load balancer, not per target group.
-            self.buckets.add(now, period, ("HTTPCode_ELB_5XX_Count", (("LoadBalancer", lb_suffix),)), elb_errors)
+            # The load balancer's own 502s are counted per load balancer, not per target group;
+            # so are all its requests, besides each target group's.
+            per_lb = (("LoadBalancer", lb_suffix),)
+            self.buckets.add(now, period, ("HTTPCode_ELB_5XX_Count", per_lb), elb_errors)
+            self.buckets.add(now, period, ("RequestCount", per_lb), lb_requests)
         data = list(self.buckets.due(now, float(settings["delay_seconds"])))
         for start in range(0, len(data), 500):
             self.cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[start : start + 500])

@@ -95,6 +95,25 @@ def test_the_guard_sends_traffic_back_when_5xx_start_during_the_standby(sandbox,
     assert lease.item()["operation"] == "rollback"
 
 
+def test_a_release_the_bake_lets_through_never_trips_the_guard(sandbox, promote, aws, healthy_afterwards):
+    # 0.9 % of 2,000 requests a second is 180 5xx in each 10 s period: many, but within the 1 %
+    # the bake allows, so the guard, which judges the same share, must leave it live.
+    run = promote(f"{REPO_IMAGE}:guard-5xx-0.9", "-e", "switchyard_bake_seconds=2")
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    new, before = sandbox.live(), len(guard_records(sandbox))
+
+    cloudwatch = aws("cloudwatch")
+    name = f"switchyard-sandbox-guard-{new}-target-5xx"
+    deadline = time.monotonic() + 25  # two complete periods of 10 s with 5xx in both, and a margin
+    while time.monotonic() < deadline:
+        (alarm,) = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        assert alarm["StateValue"] == "OK", f"{name} fired on 0.9 % of the requests: {alarm['StateReason']}"
+        time.sleep(1)
+
+    assert sandbox.weights("production")[new] == 100
+    assert len(guard_records(sandbox)) == before
+
+
 def test_after_finalize_the_guard_only_alerts(sandbox, promote, run_playbook, aws, healthy_afterwards):
     old = sandbox.live()
     # No standby: finalize scales the old colour down at once; the crash begins 25 s after the switch.

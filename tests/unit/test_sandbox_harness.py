@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -15,6 +14,7 @@ from sandbox_harness import (  # noqa: E402 (scripts/ is not a package)
     alarm_state,
     crashes,
     error_percent,
+    evaluate,
     matches,
     onset_seconds,
 )
@@ -71,33 +71,71 @@ def test_the_data_plane_answers_as_the_load_balancer_would():
 
 # --- the guard: alarm evaluation and EventBridge, as the harness plays them --------------------
 
-ALARM = {
+METRIC = {"Namespace": "AWS/ApplicationELB", "MetricName": "UnHealthyHostCount", "Dimensions": []}
+GAUGE = {
+    **METRIC,
     "Period": 10,
-    "Statistic": "Sum",
+    "Statistic": "Maximum",
     "EvaluationPeriods": 2,
     "DatapointsToAlarm": 2,
-    "Threshold": 10.0,
+    "Threshold": 1.0,
     "ComparisonOperator": "GreaterThanOrEqualToThreshold",
 }
 
 
-def points(*pairs):
-    return [{"Timestamp": datetime.fromtimestamp(t, UTC), "Sum": v} for t, v in pairs]
+def stat(name):
+    return {"Metric": dict(METRIC, MetricName=name), "Period": 10, "Stat": "Sum"}
 
 
-def test_an_alarm_fires_on_its_last_complete_periods_only():
-    # Periods [100, 110) and [110, 120) breach: at 120 both are complete.
-    breach = points((101, 6), (105, 6), (111, 20))
-    assert alarm_state(ALARM, breach, now=120.5) == "ALARM"
-    assert alarm_state(ALARM, breach, now=119.0) == "OK", "[110, 120) is not over yet: one period breaches"
-    assert alarm_state(ALARM, points((101, 5), (111, 20)), now=120.5) == "OK", "5 < 10 in [100, 110)"
-    assert alarm_state(ALARM, [], now=120.5) == "OK", "missing data does not breach"
+# As modules/guard writes a colour's target 5xx alarm: a share of its requests, once 100 flowed.
+RATE = {
+    "EvaluationPeriods": 2,
+    "DatapointsToAlarm": 2,
+    "Threshold": 1.0,
+    "ComparisonOperator": "GreaterThanThreshold",
+    "Metrics": [
+        {
+            "Id": "rate",
+            "Expression": "IF(FILL(requests, 0) >= 100, 100 * FILL(errors, 0) / FILL(requests, 0), 0)",
+            "ReturnData": True,
+        },
+        {"Id": "errors", "MetricStat": stat("HTTPCode_Target_5XX_Count"), "ReturnData": False},
+        {"Id": "requests", "MetricStat": stat("RequestCount"), "ReturnData": False},
+    ],
+}
+
+
+def test_a_rate_alarm_fires_on_its_last_complete_periods_only():
+    # 2 % of the requests in [100, 110) and in [110, 120): at 120 both periods are complete.
+    breach = {"requests": [(101, 500), (105, 500), (111, 1000)], "errors": [(102, 20), (113, 20)]}
+    assert alarm_state(RATE, breach, now=120.5) == "ALARM"
+    assert alarm_state(RATE, breach, now=119.0) == "OK", "[110, 120) is not over yet: one period breaches"
+    assert alarm_state(RATE, {}, now=120.5) == "OK", "missing data does not breach"
+
+
+def test_a_rate_alarm_judges_a_share_not_a_count():
+    # 0.9 % of 20,000 requests is 180 errors a period: many, but below the 1 % the bake allows.
+    below = {"requests": [(100, 20000), (110, 20000)], "errors": [(100, 180), (110, 180)]}
+    assert alarm_state(RATE, below, now=120.5) == "OK"
+    above = {"requests": [(100, 20000), (110, 20000)], "errors": [(100, 220), (110, 220)]}
+    assert alarm_state(RATE, above, now=120.5) == "ALARM"
+    few = {"requests": [(100, 50), (110, 50)], "errors": [(100, 25), (110, 25)]}
+    assert alarm_state(RATE, few, now=120.5) == "OK", "50 requests a period are too few to judge"
+    no_errors = {"requests": [(100, 20000), (110, 20000)]}
+    assert alarm_state(RATE, no_errors, now=120.5) == "OK", "no 5xx published: FILL makes it 0"
+
+
+def test_metric_math_as_cloudwatch_plays_it():
+    assert evaluate("IF(a >= 1, 100 * FILL(b, 0) / a, 0)", {"a": 4, "b": None}) == 0
+    assert evaluate("100 * b / (a + b)", {"a": 1, "b": 1}) == 50
+    assert evaluate("a / b", {"a": 1, "b": 0}) is None, "no value for x / 0"
+    assert evaluate("a + b", {"a": 1, "b": None}) is None, "a missing metric has no value"
 
 
 def test_a_gauge_alarm_takes_the_maximum_of_each_period():
-    gauge = dict(ALARM, Statistic="Maximum", Threshold=1.0)
-    data = [{"Timestamp": datetime.fromtimestamp(t, UTC), "Maximum": v} for t, v in ((101, 0), (102, 2), (111, 1))]
-    assert alarm_state(gauge, data, now=120.5) == "ALARM"
+    data = {"m1": [(101, 0), (102, 2), (111, 1)]}
+    assert alarm_state(GAUGE, data, now=120.5) == "ALARM"
+    assert alarm_state(GAUGE, {"m1": [(101, 0), (111, 1)]}, now=120.5) == "OK", "no unhealthy host in [100, 110)"
 
 
 def test_event_patterns_match_as_eventbridge_matches_them():

@@ -152,3 +152,12 @@ variable "guard_package" {
     sha256 = string
   })
 }
+
+variable "alarm_rule" {
+  description = "When a 5xx share breaches, for the alarms and the guard: provision.yml passes the inventory's switchyard_error_threshold_percent and switchyard_min_requests, so AWS judges a release as the bake does."
+  type = object({
+    error_threshold_percent = number
+    min_requests            = number
+  })
+  default = { error_threshold_percent = 1, min_requests = 100 }
+}

@@ -31,16 +31,18 @@ provider "aws" {
 module "stack" {
   source = "../../modules/stack"
 
-  service_name        = "switchyard"
-  environment         = "sandbox"
-  vpc_cidr            = "10.90.0.0/16"
-  availability_zones  = ["us-east-1a", "us-east-1b"]
-  nat_gateway         = "none"
-  certificate_arn     = null # plain HTTP: the emulator has no certificates to serve
-  test_listener_cidrs = ["10.0.0.0/8"]
-  test_listener_port  = 8080
-  bootstrap_image     = var.bootstrap_image
-  guard_package       = var.guard_package
+  service_name             = "switchyard"
+  environment              = "sandbox"
+  vpc_cidr                 = "10.90.0.0/16"
+  availability_zones       = ["us-east-1a", "us-east-1b"]
+  nat_gateway              = "none"
+  certificate_arn          = null # plain HTTP: the emulator has no certificates to serve
+  test_listener_cidrs      = ["10.0.0.0/8"]
+  test_listener_port       = 8080
+  bootstrap_image          = var.bootstrap_image
+  guard_package            = var.guard_package
+  error_rate_alarm_percent = var.alarm_rule.error_threshold_percent
+  guard_min_requests       = var.alarm_rule.min_requests
   # The harness publishes metrics per second in its fast mode: 10 s alarms settle between tests.
   guard_period_seconds = 10
 

@@ -11,15 +11,40 @@ data "aws_partition" "current" {}
 locals {
   function_name = "${var.name}-guard"
   # One alarm per colour and signal, and the load balancer's own 5xx, which exist only per load
-  # balancer (the guard lays them on the colour the last promote moved to).
+  # balancer (the guard lays them on the colour the last promote moved to). The 5xx alarms judge a
+  # share of the requests, as the bake's watch does (more than error_threshold_percent once
+  # min_requests_per_period requests flowed), so a release the watch lets through never trips the
+  # guard. ALB metrics exist only when non-zero: FILL gives missing errors or requests a zero.
+  lb_dimensions = { LoadBalancer = var.load_balancer_arn_suffix }
+  errors        = "FILL(errors, 0)"
+  requests      = "FILL(requests, 0)"
   alarms = merge(
     merge([
       for colour, suffix in var.target_group_arn_suffixes : {
-        "${colour}-target-5xx" = { metric = "HTTPCode_Target_5XX_Count", statistic = "Sum", threshold = var.target_5xx_per_period, target_group = suffix, what = "Target 5xx responses of ${colour}" }
-        "${colour}-unhealthy"  = { metric = "UnHealthyHostCount", statistic = "Maximum", threshold = 1, target_group = suffix, what = "Unhealthy targets of ${colour}" }
+        "${colour}-target-5xx" = {
+          what       = "5xx share of ${colour}'s requests answered by its targets"
+          errors     = "HTTPCode_Target_5XX_Count"
+          dimensions = merge(local.lb_dimensions, { TargetGroup = suffix })
+          expression = "IF(${local.requests} >= ${var.min_requests_per_period}, 100 * ${local.errors} / ${local.requests}, 0)"
+        }
+        "${colour}-unhealthy" = {
+          what       = "Unhealthy targets of ${colour}"
+          errors     = null
+          dimensions = merge(local.lb_dimensions, { TargetGroup = suffix })
+          expression = null
+        }
       }
     ]...),
-    { "elb-5xx" = { metric = "HTTPCode_ELB_5XX_Count", statistic = "Sum", threshold = var.elb_5xx_per_period, target_group = null, what = "The load balancer's own 5xx (502/503/504: a colour crashed or hangs)" } },
+    {
+      # The load balancer's 502/503/504 (a colour crashed or hangs): a request it answers itself
+      # may never reach RequestCount (no target chosen), so the share is of both.
+      "elb-5xx" = {
+        what       = "5xx share of the load balancer's requests it answered itself (502/503/504: a colour crashed or hangs)"
+        errors     = "HTTPCode_ELB_5XX_Count"
+        dimensions = local.lb_dimensions
+        expression = "IF(${local.requests} + ${local.errors} >= ${var.min_requests_per_period}, 100 * ${local.errors} / (${local.requests} + ${local.errors}), 0)"
+      }
+    },
   )
   # ModifyRule takes rule ARNs: listener-rule/app/<lb>/<id>/<listener id>/<rule id>.
   listener_rule_arns = [for arn in [var.production_listener_arn, var.test_listener_arn] : "${replace(arn, ":listener/", ":listener-rule/")}/*"]
@@ -28,23 +53,46 @@ locals {
 resource "aws_cloudwatch_metric_alarm" "guard" {
   for_each            = local.alarms
   alarm_name          = "${var.name}-guard-${each.key}"
-  alarm_description   = "${each.value.what}: at least ${each.value.threshold} in each of ${var.evaluation_periods} periods of ${var.period_seconds} s. The guard sends production back while the previous colour is warm."
-  namespace           = "AWS/ApplicationELB"
-  metric_name         = each.value.metric
-  statistic           = each.value.statistic
-  period              = var.period_seconds
+  alarm_description   = "${each.value.what}: ${each.value.expression == null ? "1 or more" : "above ${var.error_threshold_percent} %"} in each of ${var.evaluation_periods} periods of ${var.period_seconds} s. The guard sends production back while the previous colour is warm."
   evaluation_periods  = var.evaluation_periods
   datapoints_to_alarm = var.evaluation_periods
-  threshold           = each.value.threshold
-  comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching" # ALB metrics exist only while requests flow
-  dimensions = merge(
-    { LoadBalancer = var.load_balancer_arn_suffix },
-    each.value.target_group == null ? {} : { TargetGroup = each.value.target_group },
-  )
-  alarm_actions = var.alarm_actions
-  ok_actions    = var.alarm_actions
-  tags          = var.tags
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = var.tags
+
+  # Unhealthy hosts: one metric, its maximum.
+  namespace           = each.value.expression == null ? "AWS/ApplicationELB" : null
+  metric_name         = each.value.expression == null ? "UnHealthyHostCount" : null
+  statistic           = each.value.expression == null ? "Maximum" : null
+  period              = each.value.expression == null ? var.period_seconds : null
+  dimensions          = each.value.expression == null ? each.value.dimensions : null
+  threshold           = each.value.expression == null ? 1 : var.error_threshold_percent
+  comparison_operator = each.value.expression == null ? "GreaterThanOrEqualToThreshold" : "GreaterThanThreshold"
+
+  # 5xx: a share, by metric math.
+  dynamic "metric_query" {
+    for_each = each.value.expression == null ? [] : ["rate"]
+    content {
+      id          = "rate"
+      expression  = each.value.expression
+      label       = "5xx share (%)"
+      return_data = true
+    }
+  }
+  dynamic "metric_query" {
+    for_each = each.value.expression == null ? {} : { errors = each.value.errors, requests = "RequestCount" }
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = "AWS/ApplicationELB"
+        metric_name = metric_query.value
+        period      = var.period_seconds
+        stat        = "Sum"
+        dimensions  = each.value.dimensions
+      }
+    }
+  }
 }
 
 # EventBridge: every guard alarm going to ALARM invokes the function (asynchronously; Lambda

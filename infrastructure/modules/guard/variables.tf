@@ -89,23 +89,23 @@ variable "evaluation_periods" {
   }
 }
 
-variable "target_5xx_per_period" {
-  description = "Target 5xx responses in one period that fire a colour's alarm."
+variable "error_threshold_percent" {
+  description = "5xx share of a colour's (or the load balancer's) requests in one period above which the alarm breaches: the bake's threshold (switchyard_error_threshold_percent), so the guard never undoes a release the watch let through."
   type        = number
-  default     = 10
+  default     = 1
   validation {
-    condition     = var.target_5xx_per_period >= 1
-    error_message = "target_5xx_per_period must be at least 1."
+    condition     = var.error_threshold_percent > 0 && var.error_threshold_percent < 100
+    error_message = "error_threshold_percent must be above 0 and below 100."
   }
 }
 
-variable "elb_5xx_per_period" {
-  description = "The load balancer's own 5xx (502/503/504: a colour crashed or hangs) in one period that fire the alarm."
+variable "min_requests_per_period" {
+  description = "Requests in one period before its 5xx share counts (a handful of requests proves nothing): the bake's switchyard_min_requests."
   type        = number
-  default     = 10
+  default     = 100
   validation {
-    condition     = var.elb_5xx_per_period >= 1
-    error_message = "elb_5xx_per_period must be at least 1."
+    condition     = var.min_requests_per_period >= 1
+    error_message = "min_requests_per_period must be at least 1."
   }
 }
 

@@ -127,6 +127,8 @@ module "guard" {
   service_arns              = module.ecs.service_arns
   kms_key_arn               = aws_kms_key.this.arn
   period_seconds            = var.guard_period_seconds
+  error_threshold_percent   = var.error_rate_alarm_percent
+  min_requests_per_period   = var.guard_min_requests
   alarm_actions             = var.alarm_actions
   log_retention_days        = var.log_retention_days
   tags                      = local.tags

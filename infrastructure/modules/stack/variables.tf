@@ -133,9 +133,15 @@ variable "access_log_retention_days" {
 }
 
 variable "error_rate_alarm_percent" {
-  description = "5xx share that raises the per-colour alarm."
+  description = "5xx share that raises the per-colour alarm and the guard's: the bake's threshold (switchyard_error_threshold_percent)."
   type        = number
   default     = 1
+}
+
+variable "guard_min_requests" {
+  description = "Requests in one of the guard's periods before its 5xx share counts: the bake's switchyard_min_requests."
+  type        = number
+  default     = 100
 }
 
 variable "alarm_actions" {

@@ -83,8 +83,24 @@ run "alarms_cover_target_5xx_the_load_balancers_own_5xx_and_unhealthy_hosts" {
     error_message = "A colour's unhealthy hosts alarm must watch that colour's target group."
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.guard["elb-5xx"].metric_name == "HTTPCode_ELB_5XX_Count" && toset(keys(aws_cloudwatch_metric_alarm.guard["elb-5xx"].dimensions)) == toset(["LoadBalancer"])
-    error_message = "The load balancer's own 5xx exist per load balancer only: the alarm must have no TargetGroup dimension."
+    condition = alltrue([
+      for q in aws_cloudwatch_metric_alarm.guard["elb-5xx"].metric_query : toset(keys(q.metric[0].dimensions)) == toset(["LoadBalancer"]) if length(q.metric) > 0
+    ]) && contains([for q in aws_cloudwatch_metric_alarm.guard["elb-5xx"].metric_query : one(q.metric[*].metric_name) if length(q.metric) > 0], "HTTPCode_ELB_5XX_Count")
+    error_message = "The load balancer's own 5xx exist per load balancer only: the alarm must read them, and its requests, with no TargetGroup dimension."
+  }
+  assert {
+    condition = toset(flatten([
+      for q in aws_cloudwatch_metric_alarm.guard["green-target-5xx"].metric_query : [for m in q.metric : "${m.metric_name} ${m.dimensions.TargetGroup}"]
+    ])) == toset(["HTTPCode_Target_5XX_Count ${var.target_group_arn_suffixes.green}", "RequestCount ${var.target_group_arn_suffixes.green}"])
+    error_message = "A colour's 5xx alarm must divide that colour's target 5xx by that colour's requests."
+  }
+  assert {
+    condition = alltrue([
+      for key in ["blue-target-5xx", "green-target-5xx", "elb-5xx"] :
+      aws_cloudwatch_metric_alarm.guard[key].threshold == 1 && aws_cloudwatch_metric_alarm.guard[key].comparison_operator == "GreaterThanThreshold"
+      && length([for q in aws_cloudwatch_metric_alarm.guard[key].metric_query : q if(q.expression == null ? false : q.return_data && strcontains(q.expression, ">= 100"))]) == 1
+    ])
+    error_message = "A 5xx alarm breaches as the bake does: a share above error_threshold_percent (1) once min_requests_per_period (100) requests flowed, not a count."
   }
   assert {
     condition     = alltrue([for a in aws_cloudwatch_metric_alarm.guard : a.treat_missing_data == "notBreaching"])
@@ -122,4 +138,20 @@ run "refuses_a_package_that_is_not_a_zip_with_its_hash" {
     package = { path = "guard.py", sha256 = "nope" }
   }
   expect_failures = [var.package]
+}
+
+run "the_5xx_alarms_take_the_bakes_rule" {
+  command = apply
+  variables {
+    error_threshold_percent = 2.5
+    min_requests_per_period = 500
+  }
+  assert {
+    condition = alltrue([
+      for key in ["blue-target-5xx", "elb-5xx"] :
+      aws_cloudwatch_metric_alarm.guard[key].threshold == 2.5
+      && length([for q in aws_cloudwatch_metric_alarm.guard[key].metric_query : q if(q.expression == null ? false : q.return_data && strcontains(q.expression, ">= 500"))]) == 1
+    ])
+    error_message = "error_threshold_percent and min_requests_per_period must reach the 5xx alarms."
+  }
 }
