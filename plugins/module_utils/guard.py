@@ -145,8 +145,10 @@ def lambda_handler(event, context):  # noqa: ARG001 - Lambda's signature
 
 def _managed_route(elbv2, listener_arn, deployment, weights):
     """Move the listener's managed forwards to weights ({colour: weight}); whether it changed."""
-    listener = elbv2.describe_listeners(ListenerArns=[listener_arn])["Listeners"][0]
     rules = elbv2.describe_rules(ListenerArn=listener_arn)["Rules"]
+    # The default rule carries the listener's default actions: one call reads both.
+    default = next(rule for rule in rules if rule.get("IsDefault"))
+    listener = {"ListenerArn": listener_arn, "DefaultActions": default["Actions"]}
     arns = deployment["target_group_arns"]
     changes = plan_changes(listener, rules, {arns[c]: w for c, w in weights.items()}, list(arns.values()))
     for arn, kind, actions in changes:

@@ -11,7 +11,8 @@ The decisions are pure functions of (the current item, the request, what this ma
 acquire, preempt, heartbeat (state held) and release. A store applies a decision with a
 conditional write on the token it read:
   - DynamoStore (AWS): GetItem (consistent), decide, PutItem on the condition that the token is
-    still the one read; on ConditionalCheckFailedException it reads and decides again. A heartbeat
+    still the one read; on ConditionalCheckFailedException it reads and decides again. Acquiring a
+    lease nobody holds is one UpdateItem on that condition, adding one to the token. A heartbeat
     or release of the run that holds the lease is one UpdateItem on the condition that the item is
     still held with its token (its changes do not depend on the rest of the item); when the
     condition fails, it reads and decides as above (the run has lost the lease, or released it).
@@ -58,7 +59,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.records impor
 
 OPERATIONS = ("promote", "rollback", "finalize")
 STATES = ("acquired", "preempted", "held", "released")
-HELD, RELEASED = "held", "released"
+ACQUIRED, HELD, RELEASED = "acquired", "held", "released"
 LEASE_SECONDS = 900
 # DynamoDB's TTL attribute: an item vanishes 90 days after its last heartbeat.
 TTL_SECONDS = 90 * 24 * 3600
@@ -637,6 +638,37 @@ def update_held_item(dynamodb, table, environment, token, changes, **retry):
     return None if response is None else from_dynamodb(response["Attributes"])
 
 
+@aws_error_handler("write the deployment lease")
+def take_free_item(dynamodb, table, lease, **retry):
+    """Write lease (a new holder's item) if the environment's item is missing or not held, adding
+    one to its token: (True, the item before or None) when it was free, (False, None) when a run
+    holds it (the caller reads and decides: refuse, or take a stale lease over)."""
+    fields = {key: value for key, value in lease.items() if key not in ("environment", "token")}
+    names = {"#environment": "environment", "#token": "token", "#state": "state"}
+    values = {":one": {"N": "1"}, ":held": {"S": HELD}}
+    sets = []
+    for index, (key, value) in enumerate(sorted(fields.items())):
+        names[f"#f{index}"] = key
+        values[f":f{index}"] = TypeSerializer().serialize(_decimals(value))
+        sets.append(f"#f{index} = :f{index}")
+    response = conditional_write(
+        table,
+        lambda: dynamodb.update_item(
+            TableName=table,
+            Key={"environment": {"S": lease["environment"]}},
+            UpdateExpression="SET " + ", ".join(sets) + " ADD #token :one",
+            ConditionExpression="attribute_not_exists(#environment) OR #state <> :held",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_OLD",
+            **retry,
+        ),
+    )
+    if response is None:
+        return False, None
+    return True, from_dynamodb(response["Attributes"]) if response.get("Attributes") else None
+
+
 class DynamoStore:
     """The lease items in a DynamoDB table whose partition key is environment (S).
 
@@ -669,7 +701,13 @@ class DynamoStore:
 
     def settle_state(self, environment, state, request, here, write=True):
         """(item before, decision) for decide(state, ...), in one call when the run that holds the
-        lease renews or releases it."""
+        lease renews or releases it, and when a run acquires a lease nobody holds."""
+        if write and state == ACQUIRED:
+            # The usual case, a lease nobody holds, in one conditional write; a held one (refused,
+            # or a stale one taken over) as settle() decides.
+            free, before = take_free_item(self.dynamodb, self.table, new_lease(None, request, here.now), **self.retry)
+            if free:
+                return before, decide(state, before, request, here)
         if write and state in (HELD, RELEASED) and request.token is not None:
             before = update_held_item(
                 self.dynamodb,

@@ -34,6 +34,14 @@ options:
     description: "Target group ARN per colour, C({blue: ..., green: ...})."
     type: dict
     required: true
+  target_health:
+    description:
+      - Read each colour's target health (one call per colour) for the C(healthy_targets) and
+        C(warm) of each colour in RV(colours).
+      - C(false) leaves both null, for a caller that does not judge warmth, such as a promote, whose
+        health gate reads the new colour's targets while the live colour serves production.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -76,7 +84,7 @@ colours:
   description: >-
     Per colour, its service's task definition, image (of the first container), desired and
     running counts, healthy targets, and whether it is warm (it has tasks and healthy targets,
-    so production can move to it with one listener change).
+    so production can move to it with one listener change); both null when O(target_health=false).
   returned: always
   type: dict
   sample:
@@ -89,6 +97,15 @@ task_definition:
   returned: when a colour is live
   type: dict
   sample: {"family": "app", "containerDefinitions": []}
+revisions:
+  description: >-
+    Per colour, the revision its service runs as read here: its ARN, revision number, registrable
+    body and tags. Revisions never change, so M(switchyard.bluegreen.ecs_service_deploy) takes them
+    as O(switchyard.bluegreen.ecs_service_deploy#module:known_revisions) instead of reading them again.
+  returned: always
+  type: dict
+  sample:
+    blue: {"arn": "arn:...:task-definition/app:3", "revision": 3, "body": {"family": "app"}, "tags": []}
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
@@ -141,20 +158,23 @@ def colour_states(module, ecs, elbv2):
                 msg=f"ECS service {name} ({colour}) does not exist in cluster {params['cluster']}."
                 " Run playbooks/provision.yml for this environment first."
             )
-    colours, task_definitions = {}, {}
+    colours, task_definitions, tags = {}, {}, {}
     for colour, name in params["services"].items():
         service = by_name[name]
-        task_definitions[colour], _ = describe_task_definition(ecs, service["taskDefinition"])
+        task_definitions[colour], tags[colour] = describe_task_definition(ecs, service["taskDefinition"])
         colours[colour] = dict(
             service=name,
             task_definition=service["taskDefinition"],
             image=task_definitions[colour]["containerDefinitions"][0]["image"],
             desired_count=service["desiredCount"],
             running_count=service["runningCount"],
-            healthy_targets=healthy_target_count(elbv2, params["target_group_arns"][colour]),
+            healthy_targets=None,
+            warm=None,
         )
-        colours[colour]["warm"] = colours[colour]["desired_count"] > 0 and colours[colour]["healthy_targets"] > 0
-    return colours, task_definitions
+        if params["target_health"]:
+            healthy = healthy_target_count(elbv2, params["target_group_arns"][colour])
+            colours[colour].update(healthy_targets=healthy, warm=service["desiredCount"] > 0 and healthy > 0)
+    return colours, task_definitions, tags
 
 
 def run(module, elbv2, ecs):
@@ -163,7 +183,8 @@ def run(module, elbv2, ecs):
         module.fail_json(msg=f"services and target_group_arns must name the same colours; {sorted(missing)} differ.")
     weights = listener_weights(module, elbv2)
     production, test = weights["production_listener_arn"], weights["test_listener_arn"]
-    colours, task_definitions = colour_states(module, ecs, elbv2)
+    colours, task_definitions, tags = colour_states(module, ecs, elbv2)
+    accepted = registrable_fields(ecs)
     live = live_colour(production)
     idle = None if live is None else next((c for c in colours if c != live), None)
     result = dict(
@@ -173,9 +194,18 @@ def run(module, elbv2, ecs):
         production_weights=production,
         test_weights=test,
         colours=colours,
+        revisions={
+            colour: dict(
+                arn=body["taskDefinitionArn"],
+                revision=body["revision"],
+                body=registrable(body, accepted),
+                tags=tags[colour],
+            )
+            for colour, body in task_definitions.items()
+        },
     )
     if live:
-        result["task_definition"] = registrable(task_definitions[live], registrable_fields(ecs))
+        result["task_definition"] = registrable(task_definitions[live], accepted)
     module.exit_json(**result)
 
 
@@ -186,6 +216,7 @@ def main():
         cluster=dict(type="str", required=True),
         services=dict(type="dict", required=True),
         target_group_arns=dict(type="dict", required=True),
+        target_health=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     try:

@@ -154,9 +154,10 @@ def desired_split(module):
 
 
 def read_listener(module, elbv2, listener_arn):
-    """The listener and its rules; a clear refusal when the listener does not exist."""
+    """The listener (its ARN and default actions) and its rules, in one DescribeRules: the
+    listener's default rule carries its default actions. A clear refusal when it does not exist."""
     try:
-        (listener,) = elb_utils.describe_listeners(elbv2, listener_arns=[listener_arn])
+        rules = elb_utils.describe_rules(elbv2, ListenerArn=listener_arn)
     except is_ansible_aws_error_code("ListenerNotFound"):
         module.fail_json(
             msg=(
@@ -164,7 +165,10 @@ def read_listener(module, elbv2, listener_arn):
                 " production_listener_arn or test_listener_arn) and the region. Nothing was changed."
             )
         )
-    return listener, elb_utils.describe_rules(elbv2, ListenerArn=listener_arn)
+    default = next((rule for rule in rules if rule.get("IsDefault")), None)
+    if default is None:
+        module.fail_json(msg=f"Listener {listener_arn} has no default rule in DescribeRules. Nothing was changed.")
+    return {"ListenerArn": listener_arn, "DefaultActions": default["Actions"]}, rules
 
 
 def run(module, elbv2):

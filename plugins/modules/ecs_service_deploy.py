@@ -14,8 +14,10 @@ description:
     or the one the service runs) in which only the image of the chosen containers differs.
     Every registrable field of the revision is kept as it is (volumes, placement constraints,
     runtime platform and CPU architecture, required compatibilities, ephemeral storage, roles,
-    tags...). An existing revision is reused when the service already runs that copy or it is
-    the family's latest revision; otherwise a new revision is registered.
+    tags...). An existing revision is reused when the service already runs that copy or the
+    revision to copy is that copy already; otherwise a new revision is registered. There is
+    no search of the family's revisions, so a rerun after a failure between registering and
+    updating the service registers the same body again, which is harmless.
   - Changes only what differs; check mode predicts (including the ARN a new revision would get),
     diff mode shows before and after.
 author:
@@ -48,6 +50,34 @@ options:
   desired_count:
     description: Number of tasks; unchanged when omitted.
     type: int
+  known_revisions:
+    description:
+      - Revisions already read, as M(switchyard.bluegreen.alb_bluegreen_info) returns them
+        (RV(switchyard.bluegreen.alb_bluegreen_info#module:revisions)), each with its O(known_revisions[].arn),
+        O(known_revisions[].revision), registrable O(known_revisions[].body) and O(known_revisions[].tags).
+      - A revision never changes once registered, so one named here by its ARN is not described
+        again. The service itself is always read.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      arn:
+        description: The revision's ARN.
+        type: str
+        required: true
+      revision:
+        description: Its revision number.
+        type: int
+        required: true
+      body:
+        description: Its registrable fields.
+        type: dict
+        required: true
+      tags:
+        description: Its tags (C(key), C(value)), which a new revision copied from it gets.
+        type: list
+        elements: dict
+        default: []
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -62,6 +92,7 @@ EXAMPLES = r"""
     task_definition: "{{ state.colours.blue.task_definition }}"
     image: registry.example.com/app@sha256:0123abcd
     desired_count: "{{ state.colours.blue.desired_count }}"
+    known_revisions: "{{ state.revisions.values() | list }}"  # read already: not described again
   register: released
 
 - name: Put green back on the revision it ran before
@@ -142,31 +173,40 @@ def existing_service(module, ecs):
     return service
 
 
+def read_revision(module, ecs, task_definition):
+    """(body, tags) of a revision: from known_revisions when named there by its ARN (a revision
+    never changes), else described."""
+    for known in module.params["known_revisions"]:
+        if known["arn"] == task_definition:
+            body = dict(known["body"], taskDefinitionArn=known["arn"], revision=known["revision"])
+            return body, known["tags"]
+    return describe_task_definition(ecs, task_definition)
+
+
 def revision_with_image(module, ecs, running, running_tags):
     """The revision to run for the image option: (its ARN, its body, whether to register it, tags).
 
     The body is the source revision (task_definition, or the running one) with only the image
-    of the chosen containers changed. The running revision, or else the family's latest, is
-    reused when it is exactly that body; otherwise the body is to be registered (with the
-    source's tags), and the ARN returned is the one it will get.
+    of the chosen containers changed. The running revision, or the source itself, is reused when
+    it is exactly that body; otherwise the body is to be registered (with the source's tags), and
+    the ARN returned is the one it would get (check mode reads the family's latest revision for
+    it; registering returns the real one).
     """
     params = module.params
     accepted = registrable_fields(ecs)
     source, tags = running, running_tags
     if params["task_definition"] not in (None, running["taskDefinitionArn"]):
-        source, tags = describe_task_definition(ecs, params["task_definition"])
+        source, tags = read_revision(module, ecs, params["task_definition"])
     body = registrable(source, accepted)
     try:
         body = with_image(body, params["image"], target_containers(body, params["containers"]))
     except ImageChangeError as e:
         module.fail_json(msg=f"Cannot set the image of {source['taskDefinitionArn']}: {e}. Nothing was changed.")
 
-    if registrable(running, accepted) == body:
-        return running["taskDefinitionArn"], body, False, tags
-    latest = describe_latest_revision(ecs, body["family"])
-    if latest is not None and registrable(latest, accepted) == body:
-        return latest["taskDefinitionArn"], body, False, tags
-    latest = latest or source
+    for existing in (running, source):
+        if registrable(existing, accepted) == body:
+            return existing["taskDefinitionArn"], body, False, tags
+    latest = (describe_latest_revision(ecs, body["family"]) if module.check_mode else None) or source
     return next_revision_arn(latest["taskDefinitionArn"], latest["revision"]), body, True, tags
 
 
@@ -177,7 +217,7 @@ def run(module, ecs):
     after = dict(before)
     body, register, tags = None, False, None
     if params["image"] is not None:
-        running, running_tags = describe_task_definition(ecs, service["taskDefinition"])
+        running, running_tags = read_revision(module, ecs, service["taskDefinition"])
         after["task_definition"], body, register, tags = revision_with_image(module, ecs, running, running_tags)
         before["images"], after["images"] = images(running), images(body)
     elif params["task_definition"] is not None:
@@ -216,6 +256,18 @@ def main():
         image=dict(type="str"),
         containers=dict(type="list", elements="str"),
         desired_count=dict(type="int"),
+        known_revisions=dict(
+            type="list",
+            elements="dict",
+            default=[],
+            no_log=False,
+            options=dict(
+                arn=dict(type="str", required=True),
+                revision=dict(type="int", required=True),
+                body=dict(type="dict", required=True),
+                tags=dict(type="list", elements="dict", default=[]),
+            ),
+        ),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -35,7 +35,7 @@ def expect_listeners(elbv2, production, test):
     elbv2.add_response("describe_listeners", {"Listeners": listeners}, {"ListenerArns": sorted([PRODUCTION, TEST])})
 
 
-def expect_colours(aws, revisions=None, healthy=None):
+def expect_colours(aws, revisions=None, healthy=None, target_health=True):
     revisions = revisions or {"blue": 3, "green": 4}
     healthy = healthy or {"blue": 2, "green": 0}
     ecs, elbv2 = aws.stub("ecs"), aws.stub("elbv2")
@@ -73,6 +73,8 @@ def expect_colours(aws, revisions=None, healthy=None):
             },
             {"taskDefinition": f"{TD}:{revisions[colour]}", "include": ["TAGS"]},
         )
+        if not target_health:
+            continue
         elbv2.add_response(
             "describe_target_health",
             {
@@ -124,6 +126,33 @@ def test_blue_live_green_idle(aws):
         "runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
         "requiresCompatibilities": ["FARGATE"],
     }
+
+
+def test_each_revision_comes_back_for_the_deploy_to_reuse(aws):
+    elbv2 = aws.stub("elbv2")
+    expect_listeners(elbv2, forward(("blue", 1)), forward(("green", 1)))
+    expect_colours(aws)
+
+    result = run_module(alb_bluegreen_info, ARGS)
+
+    green = result["revisions"]["green"]
+    assert (green["arn"], green["revision"], green["tags"]) == (f"{TD}:4", 4, [])
+    assert green["body"]["containerDefinitions"] == [{"name": "app", "image": "app:v4"}]
+    assert "registeredAt" not in green["body"] and "revision" not in green["body"], "registrable fields only"
+
+
+def test_without_target_health_no_target_is_read(aws):
+    # A promote's read: no DescribeTargetHealth (the Stubber fails on any call it does not expect).
+    elbv2 = aws.stub("elbv2")
+    expect_listeners(elbv2, forward(("blue", 1)), forward(("green", 1)))
+    expect_colours(aws, target_health=False)
+
+    result = run_module(alb_bluegreen_info, dict(ARGS, target_health=False))
+
+    assert not result["failed"], result["msg"]
+    assert result["live_colour"] == "blue"
+    assert {c["healthy_targets"] for c in result["colours"].values()} == {None}
+    assert {c["warm"] for c in result["colours"].values()} == {None}
 
 
 def test_split_traffic_has_no_live_colour(aws):

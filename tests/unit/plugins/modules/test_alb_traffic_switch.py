@@ -34,11 +34,7 @@ def weighted(*pairs, stickiness=None):
 
 
 def expect_listener(elbv2, actions, rules=()):
-    elbv2.add_response(
-        "describe_listeners",
-        {"Listeners": [{"ListenerArn": LISTENER, "Port": 80, "Protocol": "HTTP", "DefaultActions": actions}]},
-        {"ListenerArns": [LISTENER]},
-    )
+    """The listener read in one DescribeRules: its default rule carries its default actions."""
     default_rule = {
         "RuleArn": DEFAULT_RULE,
         "Priority": "default",
@@ -212,7 +208,7 @@ def test_unhealthy_groups_can_be_forced(aws):
 
 def test_a_missing_listener_says_where_its_arn_comes_from(aws):
     aws.stub("elbv2").add_client_error(
-        "describe_listeners", service_error_code="ListenerNotFound", service_message="One or more listeners not found"
+        "describe_rules", service_error_code="ListenerNotFound", service_message="One or more listeners not found"
     )
 
     result = run_module(alb_traffic_switch, args((GREEN, 1)))

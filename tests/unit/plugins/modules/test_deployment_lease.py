@@ -12,7 +12,13 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils import lease 
 from ansible_collections.switchyard.bluegreen.plugins.modules import deployment_lease, deployment_lease_info
 
 from tests.conftest import REPO
-from tests.unit.plugins.modules.utils import expect_lease_update, expect_lease_update_refused, run_module
+from tests.unit.plugins.modules.utils import (
+    expect_lease_take,
+    expect_lease_take_refused,
+    expect_lease_update,
+    expect_lease_update_refused,
+    run_module,
+)
 
 TABLE = "switchyard-production-lease"
 NOW = 1_800_000_000.0
@@ -124,17 +130,16 @@ ACQUIRE = lease_args("acquired", operation="promote", holder=ALICE, details={"im
 
 
 def test_a_free_lease_is_acquired_with_token_1(aws):
-    dynamodb = aws.stub("dynamodb")
-    expect_get(dynamodb, None)
-    written = Item(token=1, state="held", operation="promote", phase="started", holder=dict(ALICE, pid=500))
-    expect_put(dynamodb, 0, written)
+    # One call: the UpdateItem that takes a lease nobody holds, adding one to the token.
+    taken = expect_lease_take(aws.stub("dynamodb"), TABLE, "production", before=None)
 
     result = run_module(deployment_lease, ACQUIRE)
 
     assert not result["failed"], result["msg"]
     assert result["changed"] is True and result["token"] == 1
     assert result["took_over"] is None and result["preempted"] is None and result["lost"] is False
-    assert result["lease"] == written.seen
+    assert taken.seen["state"] == "held" and taken.seen["holder"] == dict(ALICE, pid=500)
+    assert result["lease"] == dict(taken.seen, environment="production", token=1), "returned as written"
     assert result["lease"]["expires"] == NOW + 900 and result["lease"]["details"] == {"image": "app@sha256:2222"}
     # DynamoDB's Decimals come back as int and float
     assert type(result["token"]) is int and type(result["lease"]["started"]) is float
@@ -142,18 +147,21 @@ def test_a_free_lease_is_acquired_with_token_1(aws):
 
 
 def test_a_released_lease_is_acquired_with_the_next_token(aws):
-    dynamodb = aws.stub("dynamodb")
-    expect_get(dynamodb, held_by_bob(state="released", outcome="succeeded"))
-    expect_put(dynamodb, 7, Item(token=8, holder=dict(ALICE, pid=500), outcome=None))
+    released = held_by_bob(state="released", outcome="succeeded")
+    taken = expect_lease_take(aws.stub("dynamodb"), TABLE, "production", before=released)
 
     result = run_module(deployment_lease, ACQUIRE)
 
     assert result["changed"] is True and result["token"] == 8 and result["took_over"] is None
+    assert taken.seen["outcome"] is None and taken.seen["holder"] == dict(ALICE, pid=500), "bob's outcome is gone"
+    assert result["previous"]["lease"] == released, "the last run's journal, from the same call"
 
 
 def test_a_live_lease_is_refused_with_who_holds_it_and_what_to_do(aws):
     current = held_by_bob()
-    expect_get(aws.stub("dynamodb"), current)  # and no put_item
+    dynamodb = aws.stub("dynamodb")
+    expect_lease_take_refused(dynamodb)
+    expect_get(dynamodb, current)  # and no put_item
 
     result = run_module(deployment_lease, ACQUIRE)
 
@@ -175,6 +183,7 @@ def test_a_live_lease_is_refused_with_who_holds_it_and_what_to_do(aws):
 
 def test_an_expired_lease_is_taken_over_with_a_warning(aws):
     dynamodb = aws.stub("dynamodb")
+    expect_lease_take_refused(dynamodb)
     expect_get(dynamodb, held_by_bob(expires=NOW - 30))
     took_over = {"holder": BOB, "operation": "promote", "phase": "baking", "token": 7, "reason": "expired"}
     expect_put(dynamodb, 7, Item(token=8, took_over=took_over))
@@ -189,6 +198,7 @@ def test_an_expired_lease_is_taken_over_with_a_warning(aws):
 def test_an_interrupted_run_of_the_same_actor_on_this_machine_is_taken_over(aws, this_machine):
     # Alice's earlier run on this machine: its ansible-playbook, pid 400, is not in /proc any more.
     dynamodb = aws.stub("dynamodb")
+    expect_lease_take_refused(dynamodb)
     expect_get(dynamodb, held_by_bob(holder=dict(ALICE, pid=400)))
     expect_put(dynamodb, 7, Item(token=8))
 
@@ -201,7 +211,9 @@ def test_an_interrupted_run_of_the_same_actor_on_this_machine_is_taken_over(aws,
 def test_a_live_playbook_of_the_same_actor_keeps_its_lease(aws, this_machine):
     (this_machine / "400").mkdir()
     (this_machine / "400" / "cmdline").write_bytes(b"python3\0/usr/bin/ansible-playbook\0promote.yml\0")
-    expect_get(aws.stub("dynamodb"), held_by_bob(holder=dict(ALICE, pid=400)))
+    dynamodb = aws.stub("dynamodb")
+    expect_lease_take_refused(dynamodb)
+    expect_get(dynamodb, held_by_bob(holder=dict(ALICE, pid=400)))
 
     result = run_module(deployment_lease, ACQUIRE)
 
@@ -210,6 +222,7 @@ def test_a_live_playbook_of_the_same_actor_keeps_its_lease(aws, this_machine):
 
 def test_break_lease_takes_a_live_lease(aws):
     dynamodb = aws.stub("dynamodb")
+    expect_lease_take_refused(dynamodb)
     expect_get(dynamodb, held_by_bob())
     expect_put(dynamodb, 7, Item(token=8))
 
@@ -220,33 +233,37 @@ def test_break_lease_takes_a_live_lease(aws):
 
 
 def test_a_conflicting_write_is_read_and_decided_again(aws):
-    # Between our read and our write, bob acquired the lease: the second decision refuses.
+    # Bob's lease had expired; between our read and our takeover, bob renewed it: the second
+    # decision refuses.
     dynamodb = aws.stub("dynamodb")
-    expect_get(dynamodb, None)
+    expect_lease_take_refused(dynamodb)
+    expect_get(dynamodb, held_by_bob(expires=NOW - 30))
     expect_conflict(dynamodb)
-    expect_get(dynamodb, held_by_bob(token=1))
+    expect_get(dynamodb, held_by_bob())
 
     result = run_module(deployment_lease, ACQUIRE)
 
     assert result["failed"] and result["msg"].startswith("The deployment lease of production is held by bob")
-    assert result["token"] == 1
+    assert result["token"] == 7
 
 
 def test_a_conflict_on_a_still_free_lease_writes_on_the_new_token(aws):
-    # Someone acquired and released between our read and our write.
+    # Bob's lease had expired; he released it between our read and our takeover.
     dynamodb = aws.stub("dynamodb")
-    expect_get(dynamodb, None)
+    expect_lease_take_refused(dynamodb)
+    expect_get(dynamodb, held_by_bob(expires=NOW - 30))
     expect_conflict(dynamodb)
-    expect_get(dynamodb, held_by_bob(token=1, state="released"))
-    expect_put(dynamodb, 1, Item(token=2))
+    expect_get(dynamodb, held_by_bob(token=8, state="released"))
+    expect_put(dynamodb, 8, Item(token=9))
 
     result = run_module(deployment_lease, ACQUIRE)
 
-    assert result["changed"] is True and result["token"] == 2
+    assert result["changed"] is True and result["token"] == 9
 
 
 def test_conflicts_without_end_fail_after_three_rereads(aws):
     dynamodb = aws.stub("dynamodb")
+    expect_lease_take_refused(dynamodb)
     for token in range(4):
         expect_get(dynamodb, held_by_bob(token=token, state="released") if token else None)
         expect_conflict(dynamodb)
@@ -279,9 +296,7 @@ def test_check_mode_refuses_a_live_lease_too(aws):
 
 
 def test_diff_of_a_new_lease_starts_empty(aws):
-    dynamodb = aws.stub("dynamodb")
-    expect_get(dynamodb, None)
-    expect_put(dynamodb, 0, Item(token=1))
+    expect_lease_take(aws.stub("dynamodb"), TABLE, "production", before=None)
 
     result = run_module(deployment_lease, ACQUIRE, diff=True)
 
@@ -392,7 +407,7 @@ def test_a_release_after_losing_the_lease_changes_nothing_and_does_not_fail(aws)
 
 def test_a_missing_table_says_to_provision(aws):
     aws.stub("dynamodb").add_client_error(
-        "get_item", service_error_code="ResourceNotFoundException", service_message="Requested resource not found"
+        "update_item", service_error_code="ResourceNotFoundException", service_message="Requested resource not found"
     )
 
     result = run_module(deployment_lease, ACQUIRE)
@@ -405,11 +420,12 @@ def test_a_missing_table_says_to_provision(aws):
 
 
 def test_other_aws_errors_name_the_action(aws):
-    aws.stub("dynamodb").add_client_error("get_item", service_error_code="AccessDeniedException", http_status_code=400)
+    dynamodb = aws.stub("dynamodb")
+    dynamodb.add_client_error("update_item", service_error_code="AccessDeniedException", http_status_code=400)
 
     result = run_module(deployment_lease, ACQUIRE)
 
-    assert result["failed"] and result["msg"].startswith("Failed to read the deployment lease")
+    assert result["failed"] and result["msg"].startswith("Failed to write the deployment lease")
 
 
 @pytest.mark.parametrize(

@@ -105,7 +105,7 @@ def test_new_image_registers_a_copy_that_keeps_every_field_and_changes_only_the_
     expect_service(ecs, f"{PREFIX}:7", desired=0)  # the idle colour, on an older revision
     expect_task_definition(ecs, revision(7))
     expect_task_definition(ecs, revision(9), name=f"{PREFIX}:9")  # the live colour's, to copy
-    expect_task_definition(ecs, revision(9), name="switchyard-production", tags=False)  # the family's latest
+    # and not the family's latest: registering returns the new revision's ARN
     # The Stubber compares parameters exactly: ARM64, volumes, placement constraints, both
     # compatibilities, ephemeral storage, the sidecar's image and the tags are all still there.
     ecs.add_response("register_task_definition", {"taskDefinition": revision(10, NEW_IMAGE)}, expected_registration())
@@ -137,7 +137,6 @@ def test_named_containers_get_the_image_and_the_others_keep_theirs(aws):
     ecs = aws.stub("ecs")
     expect_service(ecs, f"{PREFIX}:9")
     expect_task_definition(ecs, revision(9))
-    expect_task_definition(ecs, revision(9), name="switchyard-production", tags=False)
     registration = expected_registration(image=OLD_IMAGE)
     registration["containerDefinitions"][1]["image"] = "otel:v2"
     ecs.add_response("register_task_definition", {"taskDefinition": revision(10)}, registration)
@@ -166,23 +165,69 @@ def test_already_on_that_image_and_count_is_no_change(aws):
     assert result["diff"]["before"] == result["diff"]["after"]
 
 
-def test_the_family_latest_revision_is_reused_when_it_is_the_copy(aws):
-    """A release that registered its revision but stopped before the update does not register twice."""
+def known(described, tags=TAGS):
+    """A revision as alb_bluegreen_info returns it under revisions."""
+    body = {key: value for key, value in described.items() if key in REGISTRABLE}
+    return {"arn": described["taskDefinitionArn"], "revision": described["revision"], "body": body, "tags": tags}
+
+
+def test_known_revisions_are_not_described_again(aws):
+    """The live and idle colours' revisions, read by alb_bluegreen_info: the service alone is read,
+    and the copy registered keeps every field and the tags."""
     ecs = aws.stub("ecs")
     expect_service(ecs, f"{PREFIX}:7", desired=0)
-    expect_task_definition(ecs, revision(7))
-    expect_task_definition(ecs, revision(9), name=f"{PREFIX}:9")
-    expect_task_definition(ecs, revision(10, NEW_IMAGE), name="switchyard-production", tags=False)
+    ecs.add_response("register_task_definition", {"taskDefinition": revision(10, NEW_IMAGE)}, expected_registration())
+    ecs.add_response(
+        "update_service",
+        {"service": {}},
+        {"cluster": CLUSTER, "service": SERVICE, "taskDefinition": f"{PREFIX}:10", "desiredCount": 2},
+    )
+    args = release_args(
+        task_definition=f"{PREFIX}:9", desired_count=2, known_revisions=[known(revision(7)), known(revision(9))]
+    )
+
+    result = run_module(ecs_service_deploy, args, diff=True)
+
+    assert not result["failed"], result["msg"]
+    assert result["registered"] is True and result["task_definition_arn"] == f"{PREFIX}:10"
+    assert result["diff"]["before"]["images"] == {"app": OLD_IMAGE, "otel": SIDECAR_IMAGE}
+
+
+def test_a_revision_known_under_another_arn_is_described(aws):
+    ecs = aws.stub("ecs")
+    expect_service(ecs, f"{PREFIX}:7", desired=0)
+    expect_task_definition(ecs, revision(7))  # the service runs :7; only :9 is known
+    ecs.add_response("register_task_definition", {"taskDefinition": revision(10, NEW_IMAGE)}, expected_registration())
     ecs.add_response(
         "update_service",
         {"service": {}},
         {"cluster": CLUSTER, "service": SERVICE, "taskDefinition": f"{PREFIX}:10", "desiredCount": 2},
     )
 
-    result = run_module(ecs_service_deploy, release_args(task_definition=f"{PREFIX}:9", desired_count=2))
+    args = release_args(task_definition=f"{PREFIX}:9", desired_count=2, known_revisions=[known(revision(9))])
+    result = run_module(ecs_service_deploy, args)
 
-    assert result["changed"] is True
-    assert result["registered"] is False
+    assert result["task_definition_arn"] == f"{PREFIX}:10"
+
+
+def test_the_revision_to_copy_is_reused_when_it_is_the_copy(aws):
+    """Green goes back to the revision blue runs (its image already): nothing is registered."""
+    ecs = aws.stub("ecs")
+    expect_service(ecs, f"{PREFIX}:7", desired=0)
+    ecs.add_response(
+        "update_service",
+        {"service": {}},
+        {"cluster": CLUSTER, "service": SERVICE, "taskDefinition": f"{PREFIX}:10", "desiredCount": 2},
+    )
+    args = release_args(
+        task_definition=f"{PREFIX}:10",
+        desired_count=2,
+        known_revisions=[known(revision(7)), known(revision(10, NEW_IMAGE))],
+    )
+
+    result = run_module(ecs_service_deploy, args)
+
+    assert result["changed"] is True and result["registered"] is False
     assert result["task_definition_arn"] == f"{PREFIX}:10"
 
 

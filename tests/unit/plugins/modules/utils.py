@@ -208,3 +208,60 @@ def expect_lease_update_refused(dynamodb):
         service_error_code="ConditionalCheckFailedException",
         service_message="The conditional request failed",
     )
+
+
+class TakenLease:
+    """Matches the names, then the values, of the UpdateItem that takes a free lease; keeps the
+    item it writes (without its token, which the update adds) in .seen."""
+
+    def __init__(self):
+        self.names, self.seen = None, None
+
+    @property
+    def of_names(self):
+        taken = self
+
+        class Names:
+            def __eq__(self, names):
+                taken.names = names
+                return names.get("#token") == "token" and names.get("#state") == "state"
+
+            __hash__ = None
+
+        return Names()
+
+    def __eq__(self, values):
+        from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import from_dynamodb  # noqa: PLC0415
+
+        fields = {key: values[name.replace("#", ":")] for name, key in self.names.items() if name.startswith("#f")}
+        self.seen = from_dynamodb(fields)
+        return values.get(":one") == {"N": "1"} and values.get(":held") == {"S": "held"}
+
+    __hash__ = None  # compared only
+
+
+def expect_lease_take(dynamodb, table, environment, before, taken=None):
+    """Acquiring a lease nobody holds: one UpdateItem on the condition that the item is missing or
+    not held, adding one to the token, answered with the item before (None: there was none)."""
+    from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import to_dynamodb  # noqa: PLC0415
+
+    taken = taken or TakenLease()
+    dynamodb.add_response(
+        "update_item",
+        {"Attributes": to_dynamodb(before)} if before else {},
+        {
+            "TableName": table,
+            "Key": {"environment": {"S": environment}},
+            "UpdateExpression": ANY,
+            "ConditionExpression": "attribute_not_exists(#environment) OR #state <> :held",
+            "ExpressionAttributeNames": taken.of_names,
+            "ExpressionAttributeValues": taken,
+            "ReturnValues": "ALL_OLD",
+        },
+    )
+    return taken
+
+
+def expect_lease_take_refused(dynamodb):
+    """Acquiring finds the lease held: the take's condition fails (the module then reads it)."""
+    expect_lease_update_refused(dynamodb)
