@@ -31,6 +31,9 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = REPO / ".venv" / "bin"
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566").rstrip("/")
 DEPLOYMENT_KEY = "SANDBOXACCESSKEY"  # the sandbox inventory's access key; the harness uses another
+# Issue 12: at most this many AWS calls for a promote with instant health and no bake, everything
+# included (the lease, its journal, the record); tests/integration/test_safety.py holds it too.
+CALL_BUDGET = 20
 FAST = ["-e", "switchyard_provision=false", "-e", "switchyard_bake_seconds=0", "-e", "switchyard_poll_seconds=1"]
 HARNESS_SETTINGS = REPO / ".sandbox" / "harness.json"  # read by the harness of scripts/sandbox.sh
 AWS_LIKE = {"period_seconds": 60, "delay_seconds": 75, "requests_per_second": 2000}
@@ -232,7 +235,10 @@ def main() -> int:
     print(f"provision from nothing:            {provision_wall:.1f} s wall")
     print(f"promote (instant health, no bake): {promote_wall:.1f} s wall")
     total = sum(calls.values())
-    print(f"AWS API calls in that promote:     {total} ({total - lease_calls} without the lease and its journal)")
+    print(
+        f"AWS API calls in that promote:     {total}, budget {CALL_BUDGET}"
+        f" ({total - lease_calls} without the lease and its journal)"
+    )
     for action, count in calls.most_common():
         print(f"  {count:4d}  {action}")
     print(

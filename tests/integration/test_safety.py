@@ -32,8 +32,12 @@ class CountingProxy:
         self.url = self.process.stdout.readline().strip()
 
     def calls(self, action: str) -> int:
+        return self.all_calls().get(action, 0)
+
+    def all_calls(self) -> dict[str, int]:
+        """{service:Action: calls forwarded} of everything that went through."""
         with urllib.request.urlopen(f"{self.url}/_proxy/stats", timeout=10) as response:
-            return json.load(response)["actions"].get(action, {}).get("forwarded", 0)
+            return {action: counts.get("forwarded", 0) for action, counts in json.load(response)["actions"].items()}
 
     def stop(self) -> None:
         self.process.terminate()
@@ -60,6 +64,19 @@ def released(sandbox, promote, lease):
     assert run.returncode == 0, run.failure_messages() or run.stderr
     assert lease.item()["state"] == "released"
     return run
+
+
+def test_a_promote_with_instant_health_and_no_bake_makes_at_most_20_aws_calls(counted_start, released):
+    # Everything the promote asks AWS, the lease and its journal and the record included (issue 12).
+    proxy, start = counted_start
+    run = start("promote.yml", "-e", f"image={REPO_IMAGE}:budget", *FAST, "-e", "switchyard_bake_seconds=0").wait()
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+
+    calls = proxy.all_calls()
+    assert sum(calls.values()) <= 20, calls
+    # The live and idle revisions once each, read by the state; never every revision of the family.
+    assert calls.get("ecs:DescribeTaskDefinition", 0) <= 2, calls
+    assert calls.get("ecs:RegisterTaskDefinition") == 1 and calls.get("ecs:UpdateService") == 1, calls
 
 
 def test_two_concurrent_promotes_exactly_one_proceeds(sandbox, start, lease, released):
