@@ -112,6 +112,13 @@ def update_service(ecs, **kwargs):
 # ELBv2 (listeners and rules: amazon.aws's elb_utils)
 
 
+@AWSErrorHandler.common_error_handler("read the listener's rules")
+def listener_rules(elbv2, listener_arn):
+    """Every rule of the listener over all pages, its default rule (which carries the listener's
+    default actions, and comes last) included."""
+    return elbv2.get_paginator("describe_rules").paginate(ListenerArn=listener_arn).build_full_result()["Rules"]
+
+
 def apply_listener_changes(elbv2, changes):
     """Apply traffic.plan_changes' [(arn, "listener" or "rule", actions)] through elb_utils."""
     for arn, kind, actions in changes:

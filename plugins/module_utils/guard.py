@@ -145,9 +145,11 @@ def lambda_handler(event, context):  # noqa: ARG001 - Lambda's signature
 
 def _managed_route(elbv2, listener_arn, deployment, weights):
     """Move the listener's managed forwards to weights ({colour: weight}); whether it changed."""
-    rules = elbv2.describe_rules(ListenerArn=listener_arn)["Rules"]
+    rules = elbv2.get_paginator("describe_rules").paginate(ListenerArn=listener_arn).build_full_result()["Rules"]
     # The default rule carries the listener's default actions: one call reads both.
-    default = next(rule for rule in rules if rule.get("IsDefault"))
+    default = next((rule for rule in rules if rule.get("IsDefault")), None)
+    if default is None:
+        raise RuntimeError(f"listener {listener_arn} has no default rule: nothing was changed")
     listener = {"ListenerArn": listener_arn, "DefaultActions": default["Actions"]}
     arns = deployment["target_group_arns"]
     changes = plan_changes(listener, rules, {arns[c]: w for c, w in weights.items()}, list(arns.values()))

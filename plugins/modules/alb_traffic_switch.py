@@ -103,7 +103,6 @@ diff:
            "after": {"default": {"arn:...:targetgroup/svc-green/2": 1}, "rules": {}}}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import (
     AnsibleAWSError,
     is_ansible_aws_error_code,
@@ -113,6 +112,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     apply_listener_changes,
     client,
     healthy_target_count,
+    listener_rules,
 )
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import (
     plan_changes,
@@ -157,7 +157,7 @@ def read_listener(module, elbv2, listener_arn):
     """The listener (its ARN and default actions) and its rules, in one DescribeRules: the
     listener's default rule carries its default actions. A clear refusal when it does not exist."""
     try:
-        rules = elb_utils.describe_rules(elbv2, ListenerArn=listener_arn)
+        rules = listener_rules(elbv2, listener_arn)
     except is_ansible_aws_error_code("ListenerNotFound"):
         module.fail_json(
             msg=(

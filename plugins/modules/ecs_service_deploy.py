@@ -15,9 +15,9 @@ description:
     Every registrable field of the revision is kept as it is (volumes, placement constraints,
     runtime platform and CPU architecture, required compatibilities, ephemeral storage, roles,
     tags...). An existing revision is reused when the service already runs that copy or the
-    revision to copy is that copy already; otherwise a new revision is registered. There is
-    no search of the family's revisions, so a rerun after a failure between registering and
-    updating the service registers the same body again, which is harmless.
+    revision to copy is that copy already; otherwise a new revision is registered. Outside
+    check mode there is no search of the family's revisions, so a rerun after a failure between
+    registering and updating the service registers the same body again, which is harmless.
   - Changes only what differs; check mode predicts (including the ARN a new revision would get),
     diff mode shows before and after.
 author:

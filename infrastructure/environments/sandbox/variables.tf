@@ -23,10 +23,10 @@ variable "guard_package" {
 }
 
 variable "alarm_rule" {
-  description = "When a 5xx share breaches, for the alarms and the guard: provision.yml passes the inventory's switchyard_error_threshold_percent and switchyard_min_requests, so AWS judges a release as the bake does."
+  description = "When a 5xx share breaches, for the alarms and the guard: provision.yml passes the inventory's switchyard_error_threshold_percent (the bake's threshold) and switchyard_guard_min_requests (requests in one guard period before its share counts)."
   type = object({
     error_threshold_percent = number
     min_requests            = number
   })
-  default = { error_threshold_percent = 1, min_requests = 100 }
+  default = { error_threshold_percent = 1, min_requests = 20 }
 }

@@ -12,9 +12,9 @@ locals {
   function_name = "${var.name}-guard"
   # One alarm per colour and signal, and the load balancer's own 5xx, which exist only per load
   # balancer (the guard lays them on the colour the last promote moved to). The 5xx alarms judge a
-  # share of the requests, as the bake's watch does (more than error_threshold_percent once
-  # min_requests_per_period requests flowed), so a release the watch lets through never trips the
-  # guard. ALB metrics exist only when non-zero: FILL gives missing errors or requests a zero.
+  # share of the requests by the bake's threshold (more than error_threshold_percent, once
+  # min_requests_per_period requests flowed in the period), so a busy release is judged by its
+  # share of errors, not their number. ALB metrics exist only when non-zero: FILL makes them 0.
   lb_dimensions = { LoadBalancer = var.load_balancer_arn_suffix }
   errors        = "FILL(errors, 0)"
   requests      = "FILL(requests, 0)"
@@ -36,8 +36,9 @@ locals {
       }
     ]...),
     {
-      # The load balancer's 502/503/504 (a colour crashed or hangs): a request it answers itself
-      # may never reach RequestCount (no target chosen), so the share is of both.
+      # The load balancer's 502/503/504 (a colour crashed or hangs). A 503 with no target chosen
+      # is not in RequestCount, a 502 from a chosen target is in both: the share of both is
+      # understated (a colour that fails everything shows 50 %), still far above the threshold.
       "elb-5xx" = {
         what       = "5xx share of the load balancer's requests it answered itself (502/503/504: a colour crashed or hangs)"
         errors     = "HTTPCode_ELB_5XX_Count"

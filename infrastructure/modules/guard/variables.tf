@@ -90,19 +90,19 @@ variable "evaluation_periods" {
 }
 
 variable "error_threshold_percent" {
-  description = "5xx share of a colour's (or the load balancer's) requests in one period above which the alarm breaches: the bake's threshold (switchyard_error_threshold_percent), so the guard never undoes a release the watch let through."
+  description = "5xx share of a colour's (or the load balancer's) requests in one period above which the alarm breaches: the bake's threshold (switchyard_error_threshold_percent), so a busy release is judged by its share of errors, not their number."
   type        = number
   default     = 1
   validation {
-    condition     = var.error_threshold_percent > 0 && var.error_threshold_percent < 100
-    error_message = "error_threshold_percent must be above 0 and below 100."
+    condition     = var.error_threshold_percent >= 0 && var.error_threshold_percent < 100
+    error_message = "error_threshold_percent must be from 0 to below 100."
   }
 }
 
 variable "min_requests_per_period" {
-  description = "Requests in one period before its 5xx share counts (a handful of requests proves nothing): the bake's switchyard_min_requests."
+  description = "Requests in one period before its 5xx share counts: a handful proves nothing, but a period is short (a minute on AWS), so far fewer than the bake's switchyard_min_requests over its whole window."
   type        = number
-  default     = 100
+  default     = 20
   validation {
     condition     = var.min_requests_per_period >= 1
     error_message = "min_requests_per_period must be at least 1."

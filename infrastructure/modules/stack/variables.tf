@@ -139,9 +139,9 @@ variable "error_rate_alarm_percent" {
 }
 
 variable "guard_min_requests" {
-  description = "Requests in one of the guard's periods before its 5xx share counts: the bake's switchyard_min_requests."
+  description = "Requests in one of the guard's periods before its 5xx share counts (switchyard_guard_min_requests)."
   type        = number
-  default     = 100
+  default     = 20
 }
 
 variable "alarm_actions" {

@@ -98,9 +98,9 @@ run "alarms_cover_target_5xx_the_load_balancers_own_5xx_and_unhealthy_hosts" {
     condition = alltrue([
       for key in ["blue-target-5xx", "green-target-5xx", "elb-5xx"] :
       aws_cloudwatch_metric_alarm.guard[key].threshold == 1 && aws_cloudwatch_metric_alarm.guard[key].comparison_operator == "GreaterThanThreshold"
-      && length([for q in aws_cloudwatch_metric_alarm.guard[key].metric_query : q if(q.expression == null ? false : q.return_data && strcontains(q.expression, ">= 100"))]) == 1
+      && length([for q in aws_cloudwatch_metric_alarm.guard[key].metric_query : q if(q.expression == null ? false : q.return_data && strcontains(q.expression, ">= 20"))]) == 1
     ])
-    error_message = "A 5xx alarm breaches as the bake does: a share above error_threshold_percent (1) once min_requests_per_period (100) requests flowed, not a count."
+    error_message = "A 5xx alarm breaches as the bake does: a share above error_threshold_percent (1) once min_requests_per_period (20) requests flowed, not a count."
   }
   assert {
     condition     = alltrue([for a in aws_cloudwatch_metric_alarm.guard : a.treat_missing_data == "notBreaching"])
