@@ -67,6 +67,7 @@ ERROR_TAG = re.compile(r"5xx-(\d+(?:\.\d+)?)")
 ONSET_TAG = re.compile(r"after-(\d+)")
 REALISTIC = {"period_seconds": 60, "delay_seconds": 75, "requests_per_second": 2000}
 FAST = {"period_seconds": 1, "delay_seconds": 0, "requests_per_second": 2000}
+RULES_SECONDS = 10  # how often the guard's EventBridge rules are read again
 
 
 def image_tag(image: str) -> str:
@@ -302,9 +303,16 @@ class Guard:
         self.endpoint = endpoint
         self.cloudwatch, self.events, self.lambdas = (client(endpoint, s) for s in ("cloudwatch", "events", "lambda"))
         self.last = 0.0
+        self.known_rules, self.rules_read = None, 0.0
 
-    def rules(self):
-        """(pattern, [function environment]) of every enabled rule on alarm state changes."""
+    def rules(self, now: float):
+        """(pattern, [function environment]) of every enabled rule on alarm state changes, read
+        again every RULES_SECONDS (they change only when a stack is applied)."""
+        if self.known_rules is None or now - self.rules_read >= RULES_SECONDS:
+            self.known_rules, self.rules_read = list(self.read_rules()), now
+        return self.known_rules
+
+    def read_rules(self):
         for rule in self.events.list_rules()["Rules"]:
             pattern = json.loads(rule.get("EventPattern") or "{}")
             if rule.get("State") != "ENABLED" or pattern.get("source") != ["aws.cloudwatch"]:
@@ -327,22 +335,22 @@ class Guard:
         print(f"harness: guard on {event['detail']['alarmName']}: {json.dumps(result)}", file=sys.stderr, flush=True)
 
     def published(self, alarm: dict, now: float) -> dict:
-        """{metric id: [(epoch seconds, value)]}: every bucket published of each metric the alarm
-        reads, over its evaluation periods and one more (GetMetricData, which matches dimensions
-        exactly, as an alarm does)."""
+        """{metric id: [(epoch seconds, value)]}: what was published of each metric the alarm
+        reads, per alarm period (summed, or at their maximum), over its evaluation periods and one
+        more (GetMetricData, which matches dimensions exactly, as an alarm does)."""
         stats, _ = alarm_metrics(alarm)
         period = alarm.get("Period") or stats[0][1]["Period"]
-        window = (alarm.get("EvaluationPeriods", 1) + 1) * period
+        # Aligned on the periods: GetMetricData's periods count from StartTime, as alarm_state's.
+        start = bucket_start(now, period) - (alarm.get("EvaluationPeriods", 1) + 1) * period
         # Dimensions in the order the harness publishes them (by name): the emulator matches
         # GetMetricData's dimensions as ordered lists (its Dimension sorts inconsistently), AWS as sets.
-        queries = [
-            {"Id": metric_id, "MetricStat": dict(stat, Period=1, Metric=by_name(stat["Metric"])), "ReturnData": True}
-            for metric_id, stat in stats
-        ]
+        queries = []
+        for metric_id, stat in stats:
+            aligned = dict(stat, Period=int(period), Metric=by_name(stat["Metric"]))
+            queries.append({"Id": metric_id, "MetricStat": aligned, "ReturnData": True})
         results = self.cloudwatch.get_metric_data(
             MetricDataQueries=queries,
-            # Whole seconds: GetMetricData's periods count from StartTime, buckets from the second.
-            StartTime=datetime.fromtimestamp(int(now - window), UTC),
+            StartTime=datetime.fromtimestamp(start, UTC),
             EndTime=datetime.fromtimestamp(now, UTC),
         )["MetricDataResults"]
         return {
@@ -353,7 +361,7 @@ class Guard:
         if now - self.last < 1.0:
             return
         self.last = now
-        for pattern, functions in self.rules():
+        for pattern, functions in self.rules(now):
             names = [arn.split(":alarm:", 1)[1] for arn in pattern.get("resources", []) if ":alarm:" in arn]
             if not names:
                 continue

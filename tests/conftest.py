@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -65,14 +66,12 @@ def harness_signals(harness_settings_file):
     harness_settings_file.unlink(missing_ok=True)
 
 
-@pytest.fixture(scope="session")
-def sandbox_endpoint(tmp_path_factory, harness_settings_file):
-    """A private emulator on a free port, so tests never touch a developer's demo sandbox.
+@contextlib.contextmanager
+def emulator(log_dir: Path, harness_settings: Path, external: str | None = None):
+    """An AWS API emulator with the sandbox harness beside it: yields (endpoint, data plane URL).
 
-    SWITCHYARD_TEST_ENDPOINT points the suite at an emulator started elsewhere instead
-    (it is reset first: use a disposable one).
+    external: an emulator started elsewhere instead (it is reset first: use a disposable one).
     """
-    external = os.environ.get("SWITCHYARD_TEST_ENDPOINT")
     process = None
     if external:
         endpoint = external.rstrip("/")
@@ -80,7 +79,7 @@ def sandbox_endpoint(tmp_path_factory, harness_settings_file):
     else:
         port = _free_port()
         endpoint = f"http://127.0.0.1:{port}"
-        log = (tmp_path_factory.mktemp("emulator") / "emulator.log").open("w")
+        log = (log_dir / "emulator.log").open("w")
         env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
         process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -100,27 +99,43 @@ def sandbox_endpoint(tmp_path_factory, harness_settings_file):
     )
     # The sandbox harness fills the emulator's gaps (targets, ALB metrics): scripts/sandbox_harness.py.
     # It runs fast (1-second buckets, no delay) unless a test asks for AWS-like delivery. Its data
-    # plane answers the synthetic probes; every playbook of the session finds it through the
-    # environment (the sandbox inventory reads SWITCHYARD_DATA_PLANE_URL).
+    # plane answers the synthetic probes.
     data_plane_port = _free_port()
-    os.environ["SWITCHYARD_DATA_PLANE_URL"] = f"http://127.0.0.1:{data_plane_port}"
-    harness_log = (harness_settings_file.parent / "harness.log").open("w")
+    harness_log = (log_dir / "harness.log").open("w")
     harness = subprocess.Popen(
         [
             *[sys.executable, str(REPO / "scripts" / "sandbox_harness.py"), "--endpoint", endpoint],
-            *["--tick", "0.5", "--fast", "--settings", str(harness_settings_file)],
+            *["--tick", "0.5", "--fast", "--settings", str(harness_settings)],
             *["--data-plane-port", str(data_plane_port)],
         ],
         stdout=harness_log,
         stderr=subprocess.STDOUT,
     )
-    yield endpoint
-    os.environ.pop("SWITCHYARD_DATA_PLANE_URL", None)
-    harness.terminate()
-    harness.wait(timeout=10)
-    if process:
-        process.terminate()
-        process.wait(timeout=10)
+    try:
+        yield endpoint, f"http://127.0.0.1:{data_plane_port}"
+    finally:
+        harness.terminate()
+        harness.wait(timeout=10)
+        if process:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def sandbox_endpoint(tmp_path_factory, harness_settings_file):
+    """A private emulator on a free port, so tests never touch a developer's demo sandbox.
+
+    SWITCHYARD_TEST_ENDPOINT points the suite at an emulator started elsewhere instead
+    (it is reset first: use a disposable one). Every playbook of the session finds the harness's
+    data plane through the environment (the sandbox inventory reads SWITCHYARD_DATA_PLANE_URL).
+    """
+    log_dir = tmp_path_factory.mktemp("emulator")
+    with emulator(log_dir, harness_settings_file, os.environ.get("SWITCHYARD_TEST_ENDPOINT")) as (endpoint, plane):
+        os.environ["SWITCHYARD_DATA_PLANE_URL"] = plane
+        try:
+            yield endpoint
+        finally:
+            os.environ.pop("SWITCHYARD_DATA_PLANE_URL", None)
 
 
 @dataclass

@@ -56,6 +56,18 @@ def wait_for_live(sandbox, colour: str, timeout: float = GUARD_WINDOW) -> float:
     return time.monotonic() - started
 
 
+def wait_for_alarms_ok(cloudwatch, timeout: float = GUARD_WINDOW) -> None:
+    deadline = time.monotonic() + timeout
+    while alarmed := [
+        a["AlarmName"]
+        for a in cloudwatch.describe_alarms(AlarmNamePrefix="switchyard-sandbox-guard-")["MetricAlarms"]
+        if a["StateValue"] == "ALARM"
+    ]:
+        if time.monotonic() > deadline:
+            pytest.fail(f"guard alarms still in ALARM after {timeout} s without the faults: {alarmed}")
+        time.sleep(1)
+
+
 def test_the_guard_sends_traffic_back_when_the_runner_dies_mid_bake(sandbox, start, lease, healthy_afterwards):
     old = sandbox.live()
     old_image = sandbox.image(old)
@@ -98,11 +110,12 @@ def test_the_guard_sends_traffic_back_when_5xx_start_during_the_standby(sandbox,
 def test_a_release_the_bake_lets_through_never_trips_the_guard(sandbox, promote, aws, healthy_afterwards):
     # 0.9 % of 2,000 requests a second is 180 5xx in each 10 s period: many, but within the 1 %
     # the bake allows, so the guard, which judges the same share, must leave it live.
+    cloudwatch = aws("cloudwatch")
+    wait_for_alarms_ok(cloudwatch)  # an earlier test's 5xx out of the alarms' window first
     run = promote(f"{REPO_IMAGE}:guard-5xx-0.9", "-e", "switchyard_bake_seconds=2")
     assert run.returncode == 0, run.failure_messages() or run.stderr
     new, before = sandbox.live(), len(guard_records(sandbox))
 
-    cloudwatch = aws("cloudwatch")
     name = f"switchyard-sandbox-guard-{new}-target-5xx"
     deadline = time.monotonic() + 25  # two complete periods of 10 s with 5xx in both, and a margin
     while time.monotonic() < deadline:

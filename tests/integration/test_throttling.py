@@ -21,10 +21,11 @@ from tests.integration.test_promote import FAST, REPO_IMAGE, Sandbox
 pytestmark = pytest.mark.sandbox
 
 RATE = 0.3
-SEED = 8
+SEED = 7
 # Throttled calls of each protocol over the promote and the rollback, so that the test cannot
-# pass because the throttling missed the calls that matter. (A promote and a rollback make about
-# twenty ELBv2 calls: 30 % of them is about 6, so 3 is a bound that holds whatever the seed.)
+# pass because the throttling missed the calls that matter. A promote and a rollback make about
+# 13 ELBv2 calls since the API budget (issue 12): 30 % of them is about 4, but a seed can fall
+# short (8 throttled only 1); seed 7 throttles more than 3 of each protocol's with today's calls.
 MIN_THROTTLED = 3
 PROTOCOLS = ("json", "query")  # ECS, Logs, SSM, DynamoDB, CloudWatch; ELBv2
 

@@ -32,7 +32,7 @@ module "stack" {
   source = "../../modules/stack"
 
   service_name             = "switchyard"
-  environment              = "sandbox"
+  environment              = var.environment
   vpc_cidr                 = "10.90.0.0/16"
   availability_zones       = ["us-east-1a", "us-east-1b"]
   nat_gateway              = "none"

@@ -8,6 +8,16 @@ variable "aws_endpoint" {
   }
 }
 
+variable "environment" {
+  description = "The environment the sandbox stack stands in for: sandbox, or staging or production for the offline runs of the workflows (tests/integration/test_workflow_runs.py), each in its own Terraform workspace."
+  type        = string
+  default     = "sandbox"
+  validation {
+    condition     = contains(["sandbox", "staging", "production"], var.environment)
+    error_message = "environment must be sandbox, staging or production."
+  }
+}
+
 variable "bootstrap_image" {
   description = "Image of the first task definition revision."
   type        = string

@@ -1,0 +1,152 @@
+"""The delivery path as GitHub Actions runs it, offline on the sandbox (issue 10): the `run:` steps
+of .github/workflows/*.yml in order (tests/workflow_runner.py), with the workflows' own
+`-i inventories/<environment>` pointed at sandbox stand-ins: staging is the session's sandbox
+stack, production a second stack (tests/workflows/inventories/production) provisioned first with
+provision.yml, as production's infrastructure is.
+
+A push to develop builds (a registry stand-in answers with a digest) and promotes to staging; a
+push to main promotes to production the digest live in staging (scripts/live_image.py); then the
+rollback workflow rolls production back and the scheduled finalize runs for both environments."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import boto3
+import pytest
+
+from tests.conftest import REPO, SANDBOX_ROOT, TF_WORKSPACE, emulator, playbook_runner
+from tests.workflow_runner import Runner, checkout_with_inventories
+
+pytestmark = pytest.mark.sandbox
+
+PRODUCTION_INVENTORY = REPO / "tests" / "workflows" / "inventories" / "production"
+REPOSITORY = "registry.sandbox.local/switchyard/app"
+COMMIT = "5d41402abc4b2a76b9719d911017c592ae14f0c8"
+DEPLOY_ROLE = {"staging": "arn:aws:iam::123456789012:role/switchyard-staging-deploy",
+               "production": "arn:aws:iam::123456789012:role/switchyard-production-deploy"}  # fmt: skip
+STATUS_ROLE = "arn:aws:iam::123456789012:role/switchyard-staging-status"
+# The emulator's credentials stand for each role (it enforces no IAM here).
+EMULATOR_KEYS = {"AWS_ACCESS_KEY_ID": "SANDBOXACCESSKEY", "AWS_SECRET_ACCESS_KEY": "sandbox-not-a-secret"}
+
+
+def pushed_by_digest(step, env) -> dict:
+    """The image build and push, which needs Docker: the registry answers with the digest."""
+    digest = hashlib.sha256(env.get("COMMIT", COMMIT).encode()).hexdigest()
+    return {"image": f"{REPOSITORY}@sha256:{digest}"}
+
+
+def already_set_up(step, env) -> dict:
+    """Terraform and the virtualenv: this machine's `make setup` has made both."""
+    assert "make setup" in step["run"], "the set-up step changed: model it again"
+    return {}
+
+
+STAND_INS = {"Build and push by digest": pushed_by_digest, "Terraform and the virtualenv": already_set_up}
+
+
+def contract(aws, environment: str) -> dict:
+    name = f"/switchyard/switchyard-{environment}/deployment"
+    return json.loads(aws("ssm").get_parameter(Name=name)["Parameter"]["Value"])
+
+
+def live_image(aws, deployment: dict) -> str:
+    """The image of the colour the production listener sends everything to, read with boto3."""
+    elbv2, ecs = aws("elbv2"), aws("ecs")
+    (listener,) = elbv2.describe_listeners(ListenerArns=[deployment["production_listener_arn"]])["Listeners"]
+    action = listener["DefaultActions"][0]
+    groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or [{"TargetGroupArn": action["TargetGroupArn"]}]
+    arn = max(groups, key=lambda g: g.get("Weight", 1))["TargetGroupArn"]
+    colour = next(c for c, a in deployment["target_group_arns"].items() if a == arn)
+    (service,) = ecs.describe_services(
+        cluster=deployment["cluster_name"], services=[deployment["service_names"][colour]]
+    )["services"]
+    return ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"][
+        "containerDefinitions"
+    ][0]["image"]
+
+
+@pytest.fixture(scope="module")
+def production(sandbox_endpoint, provisioned, tmp_path_factory):
+    """The production stand-in in an emulator of its own (the emulator gives every RDS instance
+    the same resource id), provisioned from nothing by provision.yml in its own workspace; yields
+    the environment its playbooks and the workflows' steps run with."""
+    shutil.rmtree(SANDBOX_ROOT / "terraform.tfstate.d" / f"{TF_WORKSPACE}-production", ignore_errors=True)
+    logs = tmp_path_factory.mktemp("production")
+    with emulator(logs, logs / "harness.json") as (endpoint, data_plane):
+        env = {
+            "AWS_ENDPOINT_URL": sandbox_endpoint,
+            "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE,
+            "SWITCHYARD_PRODUCTION_ENDPOINT_URL": endpoint,
+            "SWITCHYARD_PRODUCTION_DATA_PLANE_URL": data_plane,
+        }
+        run = playbook_runner(env, "sandbox")("provision.yml", inventory=str(PRODUCTION_INVENTORY))
+        assert run.returncode == 0, run.failure_messages() or run.stderr
+        yield env
+
+
+@pytest.fixture(scope="module")
+def runner(sandbox_endpoint, production, tmp_path_factory):
+    checkout = checkout_with_inventories(
+        REPO,
+        {"staging": REPO / "inventories" / "sandbox", "production": PRODUCTION_INVENTORY},
+        tmp_path_factory.mktemp("checkout"),
+    )
+
+    def for_push(branch: str, environment: str) -> Runner:
+        return Runner(
+            checkout=checkout,
+            github={"ref": f"refs/heads/{branch}", "sha": COMMIT, "event_name": "push"},
+            variables={
+                "AWS_DEPLOY_ROLE_ARN": DEPLOY_ROLE[environment],
+                "AWS_STAGING_STATUS_ROLE_ARN": STATUS_ROLE,
+                "AWS_REGION": "us-east-1",
+                "ECR_REPOSITORY_URL": REPOSITORY,
+            },
+            credentials={DEPLOY_ROLE[environment]: EMULATOR_KEYS, STATUS_ROLE: EMULATOR_KEYS},
+            stand_ins=STAND_INS,
+            environment=production,
+        )
+
+    return for_push
+
+
+@pytest.fixture(scope="module")
+def production_aws(production):
+    def make(service):
+        return boto3.client(
+            service, endpoint_url=production["SWITCHYARD_PRODUCTION_ENDPOINT_URL"], region_name="us-east-1",
+            aws_access_key_id="x", aws_secret_access_key="x",
+        )  # fmt: skip
+
+    return make
+
+
+def test_develop_to_staging_then_main_to_production_then_rollback_and_finalize(runner, aws, production_aws):
+    # A push to develop: build, then promote to staging; production is main's.
+    develop = runner("develop", "staging")
+    build = develop.run_job("deploy.yml", "build")
+    digest = build.outputs["image"]
+    assert digest.startswith(f"{REPOSITORY}@sha256:"), build.outputs
+    staging = develop.run_job("deploy.yml", "staging", needs={"build": {"result": "success", "outputs": build.outputs}})
+    assert "Promote" in staging.steps, staging.steps
+    assert develop.run_job("deploy.yml", "production").skipped, "a push to develop must not reach production"
+    assert live_image(aws, contract(aws, "sandbox")) == digest
+
+    # A push to main: no build; production gets the digest staging runs.
+    main = runner("main", "production")
+    assert main.run_job("deploy.yml", "build").skipped, "production is never rebuilt"
+    production = contract(production_aws, "production")
+    before = live_image(production_aws, production)
+    deployed = main.run_job("deploy.yml", "production")
+    assert deployed.steps[-2:] == ["AWS credentials for production (OIDC)", "Promote"], deployed.steps
+    assert live_image(production_aws, production) == digest, "production runs staging's digest"
+
+    # Rollback (workflow_dispatch with its input), then the scheduled finalize of both.
+    main.run_job("rollback.yml", "rollback", inputs={"environment": "production"})
+    assert live_image(production_aws, production) == before, "the rollback workflow restores the release before"
+    for environment in ("staging", "production"):
+        finalized = runner("main", environment).run_job("finalize.yml", "finalize", matrix={"environment": environment})
+        assert finalized.steps[-1] == "Finalize", finalized.steps
