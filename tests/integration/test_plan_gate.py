@@ -1,6 +1,7 @@
 """A promote that only plans the Terraform root (production's switchyard_promote_terraform: plan,
 issue 10): pending infrastructure changes are refused with the plan's summary before anything
-moves; with none pending the promote goes on. Played on the sandbox's root with -e."""
+moves. Played on the sandbox's root with -e. With none pending such a promote goes on: the
+production stand-in of tests/integration/test_workflow_runs.py promotes that way."""
 
 from __future__ import annotations
 
@@ -34,10 +35,3 @@ def test_pending_infrastructure_changes_are_refused_with_the_plan_summary(sandbo
     assert sandbox.snapshot() == before, "nothing may move"
     assert guard_thresholds(aws, provisioned["stack"]) == thresholds, "the plan must not be applied"
     assert lease.item()["state"] == "released" and lease.item()["outcome"] == "failed", lease.item()
-
-
-def test_with_nothing_pending_a_promote_that_plans_goes_on(sandbox, promote, provisioned):
-    run = promote(f"{REPO_IMAGE}:plan-gate-clean", *PLAN_ONLY)
-
-    assert run.returncode == 0, run.failure_messages() or run.stderr
-    assert sandbox.image(sandbox.live()) == f"{REPO_IMAGE}:plan-gate-clean"
