@@ -607,6 +607,17 @@ def holder_changes(state, request, here):
     return fields, _details(request)
 
 
+def set_clauses(items, prefix, path, names, values):
+    """The SET clauses of an UpdateItem that writes items ({attribute: value}, under path), their
+    placeholders added to names and values."""
+    clauses = []
+    for index, (key, value) in enumerate(sorted(items.items())):
+        names[f"#{prefix}{index}"] = key
+        values[f":{prefix}{index}"] = TypeSerializer().serialize(_decimals(value))
+        clauses.append(f"{path}#{prefix}{index} = :{prefix}{index}")
+    return clauses
+
+
 @aws_error_handler("write the deployment lease")
 def update_held_item(dynamodb, table, environment, token, changes, **retry):
     """Apply holder_changes to the item if it is still held with token: the item before, or None
@@ -616,12 +627,7 @@ def update_held_item(dynamodb, table, environment, token, changes, **retry):
     if details:
         names["#details"] = "details"  # DynamoDB refuses a name the expressions do not use
     values = {":token": {"N": str(token)}, ":held": {"S": HELD}}
-    sets = []
-    for prefix, path, items in (("f", "", fields), ("d", "#details.", details)):
-        for index, (key, value) in enumerate(sorted(items.items())):
-            names[f"#{prefix}{index}"] = key
-            values[f":{prefix}{index}"] = TypeSerializer().serialize(_decimals(value))
-            sets.append(f"{path}#{prefix}{index} = :{prefix}{index}")
+    sets = set_clauses(fields, "f", "", names, values) + set_clauses(details, "d", "#details.", names, values)
     response = conditional_write(
         table,
         lambda: dynamodb.update_item(
@@ -646,11 +652,7 @@ def take_free_item(dynamodb, table, lease, **retry):
     fields = {key: value for key, value in lease.items() if key not in ("environment", "token")}
     names = {"#environment": "environment", "#token": "token", "#state": "state"}
     values = {":one": {"N": "1"}, ":held": {"S": HELD}}
-    sets = []
-    for index, (key, value) in enumerate(sorted(fields.items())):
-        names[f"#f{index}"] = key
-        values[f":f{index}"] = TypeSerializer().serialize(_decimals(value))
-        sets.append(f"#f{index} = :f{index}")
+    sets = set_clauses(fields, "f", "", names, values)
     response = conditional_write(
         table,
         lambda: dynamodb.update_item(
