@@ -1,26 +1,49 @@
 """One retry policy for every AWS client (module_utils/aws.py)."""
 
+import pytest
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.switchyard.bluegreen.plugins.module_utils import aws
 from botocore.exceptions import ClientError
 
 
 class FakeModule:
-    def __init__(self):
-        self.calls = []
+    """The connection options of a module run against a local endpoint."""
 
-    def client(self, service, retry_decorator=None, **extra):
-        self.calls.append((service, retry_decorator, extra))
-        return "client"
+    def __init__(self, **params):
+        self.params = {"region": "us-east-1", "endpoint_url": "http://127.0.0.1:1", **params}
+        self.failed = None
+
+    def fail_json(self, **kwargs):
+        self.failed = kwargs
+        raise SystemExit(1)
 
 
 def test_clients_get_adaptive_botocore_retries_and_the_jittered_backoff():
-    module = FakeModule()
-    assert aws.client(module, "ecs") == "client"
-    ((service, retry_decorator, extra),) = module.calls
-    assert service == "ecs"
-    assert retry_decorator is aws.RETRY
-    assert extra["config"].retries == {"mode": "adaptive", "max_attempts": 10}
+    ecs = aws.client(FakeModule(access_key="a", secret_key="b"), "ecs")
+    assert isinstance(ecs, RetryingBotoClientWrapper)
+    assert ecs.retry is aws.RETRY
+    assert ecs.client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 11}  # 10 retries
+    assert ecs.client.meta.endpoint_url == "http://127.0.0.1:1"
+    assert ecs.client.meta.region_name == "us-east-1"
+
+
+def test_clients_of_a_run_share_one_session(monkeypatch):
+    monkeypatch.setattr(aws, "_SESSIONS", {})
+    module = FakeModule(access_key="a", secret_key="b")
+    aws.client(module, "ecs"), aws.client(module, "elbv2")
+    assert len(aws._SESSIONS) == 1
+
+
+def test_a_client_without_a_region_is_refused_with_what_to_set(monkeypatch):
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setattr(aws, "_SESSIONS", {})
+    module = FakeModule(region=None, access_key="a", secret_key="b")
+    with pytest.raises(SystemExit):
+        aws.client(module, "ecs")
+    assert "No AWS region for ecs" in module.failed["msg"]
 
 
 def throttled_then(value, code):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ansible.module_utils import basic
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.switchyard.bluegreen.plugins.module_utils import aws as aws_utils
 
 from tests.unit.plugins.modules.utils import Aws, FakeHaproxy, ModuleExit
 
@@ -34,7 +34,8 @@ def no_retry_sleep(monkeypatch):
 def aws(monkeypatch):
     """Stubbed clients: aws.stub("elbv2").add_response(...); every expected call must happen."""
     stubs = Aws()
-    monkeypatch.setattr(AnsibleAWSModule, "client", lambda self, service, **kw: stubs.module_client(service, **kw))
+    monkeypatch.setattr(aws_utils, "connect", lambda module, service, config: stubs.connect(service, config))
+    monkeypatch.setattr(aws_utils, "RetryingBotoClientWrapper", stubs.retrying)
     yield stubs
     stubs.assert_done()
 

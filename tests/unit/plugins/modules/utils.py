@@ -2,8 +2,8 @@
 
 In the manner of amazon.aws tests/unit/plugins/modules: module arguments through
 ansible's patch_module_args, exit_json/fail_json turned into exceptions that carry the result,
-and AnsibleAWSModule.client patched to return a real boto3 client whose calls are answered by
-a Stubber, wrapped in amazon.aws's retry wrapper just as the real client() does. The wrapper
+and module_utils/aws.py's connect() patched to return a real boto3 client whose calls are answered
+by a Stubber, which client() wraps in amazon.aws's retry wrapper as it always does. The wrapper
 also notes every call made without aws_retry=True, and the Stubber refuses parameters the API
 does not take: a call outside the collection's retry policy or off the API is a failed test.
 """
@@ -69,7 +69,7 @@ class Aws:
     def __init__(self):
         self.clients = {}
         self.stubbers = {}
-        self.created = []  # (service, config, retry_decorator) of every module.client() call
+        self.created = []  # (service, config, retry_decorator) of every client() made
         self.unretried = []  # client methods called without aws_retry=True
 
     def stub(self, service) -> Stubber:
@@ -84,11 +84,15 @@ class Aws:
             self.stubbers[service].activate()
         return self.stubbers[service]
 
-    def module_client(self, service, retry_decorator=None, **extra):
-        self.created.append((service, extra.get("config"), retry_decorator))
+    def connect(self, service, config):
+        self.created.append([service, config, None])
         self.stub(service)
-        raw = self.clients[service]
-        return raw if retry_decorator is None else RecordingRetryWrapper(raw, retry_decorator, self.unretried)
+        return self.clients[service]
+
+    def retrying(self, raw, retry_decorator):
+        """amazon.aws's retry wrapper as client() applies it, noting the calls made without aws_retry."""
+        self.created[-1][2] = retry_decorator
+        return RecordingRetryWrapper(raw, retry_decorator, self.unretried)
 
     def assert_done(self):
         """Every expected call happened, and each within the collection's retry policy."""

@@ -1,0 +1,71 @@
+# Copyright: switchyard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of alb_rollback: on the controller, the rollback runs in Ansible's own process.
+
+A module costs a second before its first AWS call: Ansible builds its payload, starts a Python
+and imports everything from a zip, without cached bytecode. A rollback is where seconds matter
+and it always drives AWS from the controller, so with a local connection this plugin validates
+the arguments against the module's own argument spec (amazon.aws's common options included) and
+runs the same code (module_utils/warm_rollback.py) in this process. Any other connection runs
+the module as usual.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
+from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.warm_rollback import ARGUMENT_SPEC, execute
+
+
+class _Finished(Exception):
+    def __init__(self, result):
+        super().__init__(result.get("msg", ""))
+        self.result = result
+
+
+class ControllerModule:
+    """What warm_rollback.execute uses of AnsibleAWSModule, for a run in the controller's process."""
+
+    def __init__(self, params, check_mode, no_log_values):
+        self.params = params
+        self.check_mode = check_mode
+        self._no_log_values = no_log_values
+
+    def exit_json(self, **result):
+        raise _Finished(remove_values(dict(result, failed=False), self._no_log_values))
+
+    def fail_json(self, msg, **result):
+        raise _Finished(remove_values(dict(result, failed=True, msg=msg), self._no_log_values))
+
+    def fail_json_aws(self, exception, msg=None, **result):
+        # As AnsibleAWSModule.fail_json_aws: the message, the error, the AWS response in snake case.
+        text = str(getattr(exception, "message", exception))
+        response = getattr(exception, "response", None)
+        if response is not None:
+            result.update(camel_dict_to_snake_dict(response))
+        self.fail_json(f"{msg}: {text}" if msg else text, exception=traceback.format_exc(), **result)
+
+    def fail_json_aws_error(self, exception):
+        if exception.exception:
+            self.fail_json_aws(exception.exception, msg=exception.message)
+        self.fail_json(exception.message)
+
+
+class ActionModule(ActionBase):
+    def run(self, tmp=None, task_vars=None):
+        started = time.time()
+        result = super().run(tmp, task_vars)
+        if self._connection.transport != "local":
+            return self._execute_module(module_name="switchyard.bluegreen.alb_rollback", task_vars=task_vars)
+        # Refuses bad arguments (AnsibleActionFail) as the module would, before any AWS call.
+        validation, params = self.validate_argument_spec({**aws_argument_spec(), **ARGUMENT_SPEC})
+        try:
+            execute(ControllerModule(params, self._task.check_mode, validation._no_log_values), started)
+        except _Finished as finished:
+            result.update(finished.result)
+        return result

@@ -1,0 +1,102 @@
+"""The action plugin of alb_rollback: on the controller, the same rollback in Ansible's own process."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from ansible.errors import AnsibleActionFail
+from ansible_collections.switchyard.bluegreen.plugins.action.alb_rollback import ActionModule
+
+from tests.unit.plugins.modules.test_alb_rollback import (  # noqa: F401 (this_machine: an autouse fixture)
+    ARGS,
+    IMAGES,
+    PRODUCTION,
+    TEST,
+    Item,
+    alices_rollback,
+    expect_contract,
+    expect_get,
+    expect_health,
+    expect_listeners,
+    expect_modify,
+    expect_put,
+    expect_record,
+    expect_rules,
+    expect_services,
+    expect_task_definition,
+    expect_update,
+    forward,
+    plain,
+    this_machine,
+)
+
+SECRET = "not-for-the-result"
+
+
+class Action(ActionModule):
+    """The plugin with the module's own run recorded instead of executed (a remote connection)."""
+
+    executed = None
+
+    def _execute_module(self, module_name=None, module_args=None, task_vars=None, **kwargs):
+        self.executed = module_name
+        return {"changed": False, "ran": "as a module"}
+
+
+def action(args, transport="local", check_mode=False):
+    task = SimpleNamespace(args=args, check_mode=check_mode, async_val=0, action="switchyard.bluegreen.alb_rollback")
+    connection = SimpleNamespace(transport=transport, _shell=SimpleNamespace(tmpdir="/nonexistent"))
+    return Action(task, connection, None, None, None)
+
+
+def test_on_the_controller_it_rolls_back_in_process_and_returns_what_the_module_returns(aws):
+    ssm, dynamodb, elbv2, ecs, logs = (aws.stub(s) for s in ("ssm", "dynamodb", "elbv2", "ecs", "logs"))
+    expect_contract(ssm)
+    expect_get(dynamodb, None)
+    taken = alices_rollback(token=1, preempted=None, preempted_by=None)
+    expect_put(dynamodb, 0, Item(**taken))
+    expect_listeners(elbv2, plain("blue"), plain("blue"))
+    expect_services(ecs)
+    expect_health(elbv2, "green", 1)
+    expect_rules(elbv2, PRODUCTION, plain("blue"))
+    expect_modify(elbv2, PRODUCTION, forward(blue=0, green=100))
+    expect_rules(elbv2, TEST, plain("blue"))
+    expect_task_definition(ecs, "green")
+    expect_task_definition(ecs, "blue")
+    expect_record(logs)
+    expect_update(dynamodb, 1, taken)
+    plugin = action(dict(ARGS, access_key="AKIAUNIT", secret_key=SECRET))
+
+    result = plugin.run(task_vars={})
+
+    assert plugin.executed is None  # no module payload, no second Python
+    assert not result["failed"], result.get("msg")
+    assert (result["kind"], result["from_colour"], result["to_colour"]) == ("warm", "blue", "green")
+    assert result["changed"] is True and result["switched"] is True
+    assert result["record"]["image"] == IMAGES["green"]
+    assert SECRET not in json.dumps(result)
+
+
+def test_arguments_the_module_would_refuse_are_refused_before_any_aws_call(aws):
+    with pytest.raises(AnsibleActionFail, match="actor"):
+        action({"deployment_parameter": "/switchyard/x/deployment"}).run(task_vars={})
+    with pytest.raises(AnsibleActionFail, match="to_colour"):
+        action(dict(ARGS, to_colour="red")).run(task_vars={})
+
+
+def test_a_failure_is_the_modules_message(aws):
+    aws.stub("ssm").add_client_error("get_parameter", "ParameterNotFound", "not found")
+
+    result = action(ARGS).run(task_vars={})
+
+    assert result["failed"] is True
+    assert "No deployment contract: SSM parameter" in result["msg"]
+
+
+def test_any_other_connection_runs_the_module():
+    plugin = action(ARGS, transport="ssh")
+
+    assert plugin.run(task_vars={}) == {"changed": False, "ran": "as a module"}
+    assert plugin.executed == "switchyard.bluegreen.alb_rollback"
