@@ -6,8 +6,8 @@ A module costs a second before its first AWS call: Ansible builds its payload, s
 and imports everything from a zip, without cached bytecode. A rollback is where seconds matter
 and it always drives AWS from the controller, so with a local connection this plugin validates
 the arguments against the module's own argument spec (amazon.aws's common options included) and
-runs the same code (module_utils/warm_rollback.py) in this process. Any other connection runs
-the module as usual.
+runs the same code (module_utils/warm_rollback.py) in this process. Another connection, become or
+a task environment runs the module as usual. Like the module, it does not run async.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from __future__ import annotations
 import time
 import traceback
 
+from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import HAS_BOTO3
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.warm_rollback import ARGUMENT_SPEC, execute
 
@@ -60,10 +62,17 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         started = time.time()
         result = super().run(tmp, task_vars)
-        if self._connection.transport != "local":
+        # The module sees what this process does not: another host, become, a task environment.
+        if self._connection.transport != "local" or self._task.become or self._task.environment:
             return self._execute_module(module_name="switchyard.bluegreen.alb_rollback", task_vars=task_vars)
+        if not HAS_BOTO3:
+            return dict(result, failed=True, msg=missing_required_lib("botocore and boto3"))
         # Refuses bad arguments (AnsibleActionFail) as the module would, before any AWS call.
         validation, params = self.validate_argument_spec({**aws_argument_spec(), **ARGUMENT_SPEC})
+        if validation._warnings:
+            result["warnings"] = [
+                f"Both option {w['option']} and its alias {w['alias']} are set." for w in validation._warnings
+            ]
         try:
             execute(ControllerModule(params, self._task.check_mode, validation._no_log_values), started)
         except _Finished as finished:

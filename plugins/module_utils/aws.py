@@ -55,9 +55,9 @@ def connect(module, service, config):
     region, endpoint, params = get_aws_connection_info(module)
     profile = params.pop("profile_name", None)
     extra = params.pop("aws_config", None)
-    if profile not in _SESSIONS:
-        _SESSIONS[profile] = boto3.session.Session(profile_name=profile)
     try:
+        if profile not in _SESSIONS:
+            _SESSIONS[profile] = boto3.session.Session(profile_name=profile)
         return _SESSIONS[profile].client(
             service,
             config=config.merge(extra) if extra else config,

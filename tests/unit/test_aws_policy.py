@@ -19,7 +19,8 @@ class FakeModule:
         raise SystemExit(1)
 
 
-def test_clients_get_adaptive_botocore_retries_and_the_jittered_backoff():
+def test_clients_get_adaptive_botocore_retries_and_the_jittered_backoff(monkeypatch):
+    monkeypatch.setattr(aws, "_SESSIONS", {})
     ecs = aws.client(FakeModule(access_key="a", secret_key="b"), "ecs")
     assert isinstance(ecs, RetryingBotoClientWrapper)
     assert ecs.retry is aws.RETRY
@@ -44,6 +45,17 @@ def test_a_client_without_a_region_is_refused_with_what_to_set(monkeypatch):
     with pytest.raises(SystemExit):
         aws.client(module, "ecs")
     assert "No AWS region for ecs" in module.failed["msg"]
+
+
+def test_a_profile_that_does_not_exist_is_a_clear_failure(monkeypatch):
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setattr(aws, "_SESSIONS", {})
+    module = FakeModule(profile="nobody")
+    failed = {}
+    module.fail_json_aws = lambda e, msg: failed.update(msg=f"{msg}: {e}") or (_ for _ in ()).throw(SystemExit(1))
+    with pytest.raises(SystemExit):
+        aws.client(module, "ecs")
+    assert "Couldn't connect to AWS (ecs)" in failed["msg"] and "nobody" in failed["msg"]
 
 
 def throttled_then(value, code):

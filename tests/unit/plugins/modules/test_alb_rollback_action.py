@@ -45,8 +45,18 @@ class Action(ActionModule):
         return {"changed": False, "ran": "as a module"}
 
 
-def action(args, transport="local", check_mode=False):
-    task = SimpleNamespace(args=args, check_mode=check_mode, async_val=0, action="switchyard.bluegreen.alb_rollback")
+def action(args, transport="local", check_mode=False, **task):
+    task = SimpleNamespace(
+        **{
+            "args": args,
+            "check_mode": check_mode,
+            "async_val": 0,
+            "action": "switchyard.bluegreen.alb_rollback",
+            "become": False,
+            "environment": None,
+            **task,
+        }
+    )
     connection = SimpleNamespace(transport=transport, _shell=SimpleNamespace(tmpdir="/nonexistent"))
     return Action(task, connection, None, None, None)
 
@@ -95,8 +105,13 @@ def test_a_failure_is_the_modules_message(aws):
     assert "No deployment contract: SSM parameter" in result["msg"]
 
 
-def test_any_other_connection_runs_the_module():
-    plugin = action(ARGS, transport="ssh")
+@pytest.mark.parametrize(
+    "transport, task",
+    [("ssh", {}), ("local", {"become": True}), ("local", {"environment": [{"AWS_PROFILE": "ops"}]})],
+    ids=["another host", "become", "a task environment"],
+)
+def test_what_this_process_cannot_see_runs_the_module(transport, task):
+    plugin = action(ARGS, transport=transport, **task)
 
     assert plugin.run(task_vars={}) == {"changed": False, "ran": "as a module"}
     assert plugin.executed == "switchyard.bluegreen.alb_rollback"
