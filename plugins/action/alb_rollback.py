@@ -63,7 +63,8 @@ class ActionModule(ActionBase):
         started = time.time()
         result = super().run(tmp, task_vars)
         # The module sees what this process does not: another host, become, a task environment.
-        if self._connection.transport != "local" or self._task.become or self._task.environment:
+        environment = any(self._task.environment or [])  # the play's default is [{}]
+        if self._connection.transport != "local" or self._task.become or environment:
             return self._execute_module(module_name="switchyard.bluegreen.alb_rollback", task_vars=task_vars)
         if not HAS_BOTO3:
             return dict(result, failed=True, msg=missing_required_lib("botocore and boto3"))

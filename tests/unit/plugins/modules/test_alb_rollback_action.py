@@ -53,7 +53,7 @@ def action(args, transport="local", check_mode=False, **task):
             "async_val": 0,
             "action": "switchyard.bluegreen.alb_rollback",
             "become": False,
-            "environment": None,
+            "environment": [{}],  # what a play without environment: gives a task
             **task,
         }
     )
