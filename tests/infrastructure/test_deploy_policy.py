@@ -8,38 +8,60 @@ import pytest
 
 from tests.conftest import REPO
 
-SOURCE = (REPO / "infrastructure" / "modules" / "deploy_access" / "main.tf").read_text()
+MODULE = REPO / "infrastructure" / "modules" / "deploy_access"
+SOURCE = (MODULE / "main.tf").read_text()
+RELEASE_SOURCE = (MODULE / "release.tf").read_text()
 STACK_CONTRACT = (REPO / "infrastructure" / "modules" / "stack" / "contract.tf").read_text()
 STACK_LEASE = (REPO / "infrastructure" / "modules" / "stack" / "lease.tf").read_text()
-POLICY = SOURCE[
-    SOURCE.index('data "aws_iam_policy_document" "deploy"') : SOURCE.index('resource "aws_iam_role_policy" "deploy"')
-]
 
 
-def statements() -> list[dict]:
+def document(source: str, name: str) -> str:
+    """The HCL of one aws_iam_policy_document, up to the next top-level block."""
+    start = source.index(f'data "aws_iam_policy_document" "{name}"')
+    end = source.find("\n}\n", start)
+    return source[start : end + 3]
+
+
+INFRASTRUCTURE = document(SOURCE, "infrastructure")
+RELEASE = document(RELEASE_SOURCE, "release")
+POLICY = INFRASTRUCTURE + RELEASE
+
+
+def local_list(name: str) -> str:
+    """The items of a list in the module's locals (actions = local.<name>)."""
+    return re.search(rf"\n  {name}\s*=\s*\[(.*?)\]\n", SOURCE, re.S).group(1)
+
+
+def statements(policy: str, role: str) -> list[dict]:
     found = []
-    for block in re.split(r"\n  statement \{", POLICY)[1:]:
+    for block in re.split(r"\n  statement \{|\n    content \{", policy)[1:]:
         sid = re.search(r'sid\s*=\s*"(\w+)"', block).group(1)
-        actions = re.findall(r'"([^"]+)"', re.search(r"actions\s*=\s*\[(.*?)\]", block, re.S).group(1))
-        resources = re.search(r"resources\s*=\s*\[(.*?)\]", block, re.S).group(1)
-        found.append({"sid": sid, "actions": actions, "resources": resources})
+        listed = re.search(r"actions\s*=\s*(?:\[(.*?)\]|local\.(\w+))", block, re.S)
+        actions = re.findall(
+            r'"([^"]+)"', listed.group(1) if listed.group(1) is not None else local_list(listed.group(2))
+        )
+        listed = re.search(r"resources\s*=\s*(?:\[(.*?)\]|local\.(\w+))", block, re.S)
+        resources = listed.group(1).strip() if listed.group(1) is not None else local_list(listed.group(2))
+        effect = "Deny" if re.search(r'effect\s*=\s*"Deny"', block) else "Allow"
+        found.append({"sid": sid, "role": role, "actions": actions, "resources": resources, "effect": effect})
     return found
 
 
-STATEMENTS = statements()
+STATEMENTS = statements(INFRASTRUCTURE, "infrastructure") + statements(RELEASE, "release")
+ALLOWS = [s for s in STATEMENTS if s["effect"] == "Allow"]
 
 
 def test_the_policy_was_parsed():
     assert len(STATEMENTS) > 10 and all(s["actions"] for s in STATEMENTS)
 
 
-@pytest.mark.parametrize("statement", STATEMENTS, ids=lambda s: s["sid"])
+@pytest.mark.parametrize("statement", STATEMENTS, ids=lambda s: f"{s['role']}-{s['sid']}")
 def test_no_wildcard_actions(statement):
     wild = [a for a in statement["actions"] if "*" in a]
     assert wild == [], f"{statement['sid']} grants wildcard actions {wild}: name each action"
 
 
-@pytest.mark.parametrize("statement", STATEMENTS, ids=lambda s: s["sid"])
+@pytest.mark.parametrize("statement", ALLOWS, ids=lambda s: f"{s['role']}-{s['sid']}")
 def test_star_resource_only_where_aws_allows_nothing_narrower(statement):
     if statement["sid"].startswith("Unscopable"):
         return
@@ -154,3 +176,67 @@ def test_the_role_names_the_lease_table_the_stack_creates():
     assert role.replace("${var.name}", "<name>") == stack.replace("${local.name}", "<name>"), (
         f"the deploy role may write the table {role} but the stack creates {stack}"
     )
+
+
+# --- the split: a release role without IAM writes, a bounded infrastructure role ------------------
+
+READ = re.compile(r"^[a-z0-9-]+:(Describe|Get|List|BatchGet|BatchCheck)")
+RELEASE_WRITES = {
+    "elasticloadbalancing:ModifyListener",  # the switch
+    "elasticloadbalancing:ModifyRule",
+    "ecs:UpdateService",  # the new image, the desired count
+    "ecs:RegisterTaskDefinition",
+    "iam:PassRole",  # the stack's task roles, to ECS only
+    "logs:CreateLogStream",  # the deployment records
+    "logs:PutLogEvents",
+    "dynamodb:PutItem",  # the lease
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "s3:PutObject",  # the plan's state lock, and nothing else of the state
+    "s3:DeleteObject",
+    "ecr:InitiateLayerUpload",  # the image, where the environment builds it
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+}
+
+
+def test_the_release_role_writes_only_what_a_release_changes():
+    writes = {a for s in STATEMENTS if s["role"] == "release" for a in s["actions"] if not READ.match(a)}
+    assert writes <= RELEASE_WRITES, f"the release role may also write {sorted(writes - RELEASE_WRITES)}"
+    iam = {a for s in STATEMENTS if s["role"] == "release" for a in s["actions"] if a.startswith("iam:")}
+    assert iam <= {"iam:PassRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies",
+                   "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+                   "iam:GetOpenIDConnectProvider"}, sorted(iam)  # fmt: skip
+
+
+def test_the_release_role_passes_only_the_task_roles_and_only_to_ecs():
+    passing = [s for s in STATEMENTS if s["role"] == "release" and "iam:PassRole" in s["actions"]]
+    assert [s["sid"] for s in passing] == ["PassTaskRoles"]
+    assert passing[0]["resources"].count("role/${var.name}-task") == 2 and "*" not in passing[0]["resources"]
+    block = RELEASE[RELEASE.index('sid       = "PassTaskRoles"') :]
+    assert '"ecs-tasks.amazonaws.com"' in block[: block.index("}\n  }")]
+
+
+def test_the_state_is_written_only_by_the_infrastructure_role():
+    for s in STATEMENTS:
+        if s["role"] == "release" and {"s3:PutObject", "s3:DeleteObject"} & set(s["actions"]):
+            assert s["resources"].endswith('${var.state_key}.tflock"'), f"{s['sid']} writes more than the lock"
+
+
+def test_the_infrastructure_role_runs_under_its_boundary_and_never_changes_its_own_access():
+    role = SOURCE[SOURCE.index('resource "aws_iam_role" "infrastructure"') :]
+    assert "permissions_boundary = aws_iam_policy.infrastructure_boundary.arn" in role[: role.index("\n}\n")]
+    boundary = SOURCE[SOURCE.index('resource "aws_iam_policy" "infrastructure_boundary"') :]
+    assert "policy      = data.aws_iam_policy_document.infrastructure.json" in boundary[: boundary.index("\n}\n")]
+    denies = {s["sid"]: s for s in STATEMENTS if s["role"] == "infrastructure" and s["effect"] == "Deny"}
+    own = denies["DenyChangingDeployAccess"]
+    assert {"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy",
+            "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary"} <= set(own["actions"])  # fmt: skip
+    roles = local_list("own_role_arns")
+    assert all(f"role/${{var.name}}-{name}" in roles for name in ("infrastructure", "release", "status"))
+    assert own["resources"] == roles
+    assert {"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"} <= set(
+        denies["DenyChangingTheBoundary"]["actions"]
+    )
+    assert "AdministratorAccess" in INFRASTRUCTURE[INFRASTRUCTURE.index('sid       = "DenyAdministratorAccess"') :]

@@ -25,8 +25,10 @@ pytestmark = pytest.mark.sandbox
 PRODUCTION_INVENTORY = REPO / "tests" / "workflows" / "inventories" / "production"
 REPOSITORY = "registry.sandbox.local/switchyard/app"
 COMMIT = "5d41402abc4b2a76b9719d911017c592ae14f0c8"
-DEPLOY_ROLE = {"staging": "arn:aws:iam::123456789012:role/switchyard-staging-deploy",
-               "production": "arn:aws:iam::123456789012:role/switchyard-production-deploy"}  # fmt: skip
+ROLES = {  # the GitHub environment's variable -> the role of that environment it names
+    "AWS_RELEASE_ROLE_ARN": "arn:aws:iam::123456789012:role/switchyard-{environment}-release",
+    "AWS_INFRASTRUCTURE_ROLE_ARN": "arn:aws:iam::123456789012:role/switchyard-{environment}-infrastructure",
+}
 STATUS_ROLE = "arn:aws:iam::123456789012:role/switchyard-staging-status"
 # The emulator's credentials stand for each role (it enforces no IAM here).
 EMULATOR_KEYS = {"AWS_ACCESS_KEY_ID": "SANDBOXACCESSKEY", "AWS_SECRET_ACCESS_KEY": "sandbox-not-a-secret"}
@@ -96,16 +98,17 @@ def runner(sandbox_endpoint, production, tmp_path_factory):
     )
 
     def for_push(branch: str, environment: str) -> Runner:
+        roles = {variable: arn.format(environment=environment) for variable, arn in ROLES.items()}
         return Runner(
             checkout=checkout,
             github={"ref": f"refs/heads/{branch}", "sha": COMMIT, "event_name": "push"},
             variables={
-                "AWS_DEPLOY_ROLE_ARN": DEPLOY_ROLE[environment],
+                **roles,
                 "AWS_STAGING_STATUS_ROLE_ARN": STATUS_ROLE,
                 "AWS_REGION": "us-east-1",
                 "ECR_REPOSITORY_URL": REPOSITORY,
             },
-            credentials={DEPLOY_ROLE[environment]: EMULATOR_KEYS, STATUS_ROLE: EMULATOR_KEYS},
+            credentials={**{arn: EMULATOR_KEYS for arn in roles.values()}, STATUS_ROLE: EMULATOR_KEYS},
             stand_ins=STAND_INS,
             environment=production,
         )
@@ -131,7 +134,12 @@ def test_develop_to_staging_then_main_to_production_then_rollback_and_finalize(r
     digest = build.outputs["image"]
     assert digest.startswith(f"{REPOSITORY}@sha256:"), build.outputs
     staging = develop.run_job("deploy.yml", "staging", needs={"build": {"result": "success", "outputs": build.outputs}})
-    assert "Promote" in staging.steps, staging.steps
+    assert staging.steps[-4:] == [
+        "AWS credentials for the infrastructure (OIDC)",
+        "Provision",
+        "AWS credentials for the release (OIDC)",
+        "Promote",
+    ], staging.steps
     assert develop.run_job("deploy.yml", "production").skipped, "a push to develop must not reach production"
     assert live_image(aws, contract(aws, "sandbox")) == digest
 

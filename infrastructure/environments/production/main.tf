@@ -50,7 +50,8 @@ module "stack" {
   log_retention_days  = 365
 }
 
-# GitHub Actions' way in: OIDC and a deploy role limited to this stack (modules/deploy_access).
+# GitHub Actions' way in: OIDC, a release role and a bounded infrastructure role, limited to this
+# stack (modules/deploy_access).
 module "deploy_access" {
   source                     = "../../modules/deploy_access"
   name                       = local.name
@@ -62,6 +63,7 @@ module "deploy_access" {
   state_bucket               = var.state_bucket
   state_key                  = var.state_key
   ecr_repository_arn         = local.ecr_repository_arn
+  image_push                 = local.create_ecr_repository # the environment that owns the repository builds into it
 }
 
 resource "aws_ecr_repository" "app" {

@@ -18,9 +18,14 @@ output "posture" {
   value       = module.stack.posture
 }
 
-output "deploy_role_arn" {
-  description = "Set as the AWS_DEPLOY_ROLE_ARN variable of the GitHub environment."
-  value       = module.deploy_access.role_arn
+output "release_role_arn" {
+  description = "Set as the AWS_RELEASE_ROLE_ARN variable of the GitHub environment (promote, rollback, finalize)."
+  value       = module.deploy_access.release_role_arn
+}
+
+output "infrastructure_role_arn" {
+  description = "Set as the AWS_INFRASTRUCTURE_ROLE_ARN variable of the GitHub environment (Terraform applies)."
+  value       = module.deploy_access.infrastructure_role_arn
 }
 
 output "ecr_repository_url" {

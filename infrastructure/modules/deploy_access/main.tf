@@ -1,7 +1,9 @@
-# GitHub Actions reaches AWS through OIDC (no long-lived keys) and assumes one role per
-# environment. The role may do what provision.yml, promote.yml and rollback.yml need on this
-# stack's resources (named "<name>-..."), and nothing else. Describe/List/Get calls and a few
-# creates that AWS cannot scope to a resource ARN are grouped, with the reason, at the end.
+# GitHub Actions reaches AWS through OIDC (no long-lived keys) and assumes, per environment, the
+# release role (release.tf: promote, rollback, finalize) or the infrastructure role (here:
+# Terraform applies, provision.yml). Each may act on this stack's resources (named "<name>-...")
+# only. The infrastructure role runs under a permissions boundary and may never change its own
+# access, the release role's or the boundary. Describe/List/Get calls and a few creates that AWS
+# cannot scope to a resource ARN are grouped, with the reason, at the end of each policy.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -17,6 +19,64 @@ locals {
   deployment_parameter_arn = "${local.arn}:ssm:${local.region}:${local.account}:parameter/switchyard/${var.name}/deployment"
   # The deployment lease table of modules/stack (lease.tf), by the same convention.
   lease_table_arn = "${local.arn}:dynamodb:${local.region}:${local.account}:table/${var.name}-deployment-lease"
+  # This module's own roles and the infrastructure role's boundary, by name (no cycle through ARNs).
+  own_role_arns         = ["${local.arn}:iam::${local.account}:role/${var.name}-infrastructure", "${local.arn}:iam::${local.account}:role/${var.name}-release", "${local.arn}:iam::${local.account}:role/${var.name}-status"]
+  boundary_name         = "${var.name}-infrastructure-boundary"
+  boundary_arn          = "${local.arn}:iam::${local.account}:policy/${local.boundary_name}"
+  environment_tag_value = split("-", var.name)[length(split("-", var.name)) - 1]
+
+  # Reads of what AWS cannot scope to a resource ARN (both roles).
+  unscopable_reads = [
+    "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeRouteTables",
+    "ec2:DescribeInternetGateways", "ec2:DescribeNatGateways", "ec2:DescribeAddresses",
+    "ec2:DescribeAddressesAttribute", "ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules",
+    "ec2:DescribeFlowLogs", "ec2:DescribeAvailabilityZones", "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeAccountAttributes", "ec2:DescribeTags",
+    "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerAttributes",
+    "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetGroupAttributes", "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:DescribeTags",
+    "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions",
+    "logs:DescribeLogGroups", "cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData",
+    "kms:ListAliases", "ecr:GetAuthorizationToken", "sts:GetCallerIdentity",
+    "ssm:DescribeParameters",
+  ]
+  # What a Terraform plan reads of the stack's resources besides those (the release role, for a
+  # production promote's plan gate), on the stack's ARNs below.
+  stack_reads = [
+    "ecs:DescribeClusters",
+    "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole", "iam:GetOpenIDConnectProvider",
+    "rds:DescribeDBInstances", "rds:DescribeDBSubnetGroups", "rds:ListTagsForResource",
+    "secretsmanager:DescribeSecret",
+    "logs:ListTagsForResource",
+    "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
+    "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListVersionsByFunction",
+    "lambda:GetFunctionCodeSigningConfig", "lambda:GetPolicy", "lambda:ListTags",
+    "events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource",
+    "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration", "s3:GetBucketTagging", "s3:GetBucketAcl", "s3:GetBucketCORS",
+    "s3:GetBucketWebsite", "s3:GetBucketLogging", "s3:GetAccelerateConfiguration", "s3:GetBucketRequestPayment",
+    "s3:GetReplicationConfiguration", "s3:GetBucketObjectLockConfiguration", "s3:GetBucketOwnershipControls",
+    "s3:GetBucketLocation",
+    "ecr:DescribeRepositories", "ecr:ListTagsForResource", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
+  ]
+  stack_read_resources = [
+    "${local.arn}:ecs:${local.region}:${local.account}:cluster/${var.name}",
+    "${local.arn}:iam::${local.account}:role/${var.name}-*",
+    "${local.arn}:iam::${local.account}:oidc-provider/${local.oidc_url}",
+    "${local.arn}:rds:${local.region}:${local.account}:db:${var.name}",
+    "${local.arn}:rds:${local.region}:${local.account}:subgrp:${var.name}",
+    "${local.arn}:secretsmanager:${local.region}:${local.account}:secret:rds!*",
+    "${local.arn}:logs:${local.region}:${local.account}:log-group:/switchyard/${var.name}/*",
+    "${local.arn}:logs:${local.region}:${local.account}:log-group:/aws/lambda/${var.name}-guard",
+    "${local.arn}:cloudwatch:${local.region}:${local.account}:alarm:${var.name}-*",
+    "${local.arn}:lambda:${local.region}:${local.account}:function:${var.name}-guard",
+    "${local.arn}:events:${local.region}:${local.account}:rule/${var.name}-guard",
+    "${local.arn}:s3:::${var.name}-alb-logs-*",
+    var.ecr_repository_arn,
+  ]
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -67,68 +127,55 @@ data "aws_iam_policy_document" "assume" {
   }
 }
 
-resource "aws_iam_role" "deploy" {
-  name                 = "${var.name}-deploy"
+resource "aws_iam_role" "infrastructure" {
+  name                 = "${var.name}-infrastructure"
   assume_role_policy   = data.aws_iam_policy_document.assume.json
   max_session_duration = 7200
+  permissions_boundary = aws_iam_policy.infrastructure_boundary.arn
   tags                 = var.tags
 }
 
-data "aws_iam_policy_document" "deploy" {
-  # --- every playbook: the deployment contract ---------------------------------------------------
+data "aws_iam_policy_document" "infrastructure" {
+  # --- never its own access: no change to this module's roles or to the boundary -----------------
+  statement {
+    sid    = "DenyChangingDeployAccess"
+    effect = "Deny"
+    actions = [
+      "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+      "iam:UpdateAssumeRolePolicy", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
+      "iam:DeleteRole", "iam:UpdateRole", "iam:TagRole", "iam:UntagRole",
+    ]
+    resources = local.own_role_arns
+  }
+  statement {
+    sid       = "DenyChangingTheBoundary"
+    effect    = "Deny"
+    actions   = ["iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"]
+    resources = [local.boundary_arn]
+  }
+  statement {
+    sid       = "DenyRemovingBoundaries"
+    effect    = "Deny"
+    actions   = ["iam:DeleteRolePermissionsBoundary"]
+    resources = ["${local.arn}:iam::${local.account}:role/*"]
+  }
+  statement {
+    sid       = "DenyAdministratorAccess"
+    effect    = "Deny"
+    actions   = ["iam:AttachRolePolicy"]
+    resources = ["${local.arn}:iam::${local.account}:role/*"]
+    condition {
+      test     = "ArnLike"
+      variable = "iam:PolicyARN"
+      values   = ["${local.arn}:iam::aws:policy/AdministratorAccess", "${local.arn}:iam::aws:policy/IAMFullAccess", "${local.arn}:iam::aws:policy/PowerUserAccess"]
+    }
+  }
+
+  # --- the deployment contract and records (Terraform creates them; provision reads them) ---------
   statement {
     sid       = "ReadDeploymentContract"
     actions   = ["ssm:GetParameter"]
     resources = [local.deployment_parameter_arn]
-  }
-
-  # --- promote / rollback / finalize: the deployment lease (one item per environment) ------------
-  statement {
-    sid = "DeploymentLease"
-    # Conditional writes on the one lease table; no Scan, Query or batch calls, no other table.
-    actions = [
-      "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-      "dynamodb:DescribeTable",
-    ]
-    resources = [local.lease_table_arn]
-  }
-
-  # --- promote / rollback: the release-owned settings -------------------------------------------
-  statement {
-    sid     = "SwitchListeners"
-    actions = ["elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"]
-    resources = [
-      "${local.arn}:elasticloadbalancing:${local.region}:${local.account}:listener/app/${var.name}/*",
-      "${local.arn}:elasticloadbalancing:${local.region}:${local.account}:listener-rule/app/${var.name}/*",
-    ]
-  }
-  statement {
-    sid       = "DeployServices"
-    actions   = ["ecs:UpdateService", "ecs:DescribeServices"]
-    resources = ["${local.arn}:ecs:${local.region}:${local.account}:service/${var.name}/${var.name}-*"]
-  }
-  statement {
-    sid       = "PassTaskRoles"
-    actions   = ["iam:PassRole"]
-    resources = ["${local.arn}:iam::${local.account}:role/${var.name}-task", "${local.arn}:iam::${local.account}:role/${var.name}-task-execution"]
-    condition {
-      test     = "StringEquals"
-      variable = "iam:PassedToService"
-      values   = ["ecs-tasks.amazonaws.com"]
-    }
-  }
-  statement {
-    sid       = "DeploymentRecords"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:GetLogEvents"]
-    resources = ["${local.arn}:logs:${local.region}:${local.account}:log-group:/switchyard/${var.name}/deployments:*"]
-  }
-  statement {
-    sid = "PushImages"
-    actions = [
-      "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-      "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages",
-    ]
-    resources = [var.ecr_repository_arn]
   }
 
   # --- provision: Terraform state ------------------------------------------------------------------
@@ -152,7 +199,8 @@ data "aws_iam_policy_document" "deploy" {
       "elasticloadbalancing:SetSubnets", "elasticloadbalancing:CreateTargetGroup",
       "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyTargetGroup",
       "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:CreateListener",
-      "elasticloadbalancing:DeleteListener", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
+      "elasticloadbalancing:DeleteListener", "elasticloadbalancing:ModifyListener",
+      "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
     ]
     resources = [
       "${local.arn}:elasticloadbalancing:${local.region}:${local.account}:loadbalancer/app/${var.name}/*",
@@ -164,7 +212,8 @@ data "aws_iam_policy_document" "deploy" {
     sid = "StackEcs"
     actions = [
       "ecs:CreateCluster", "ecs:DeleteCluster", "ecs:UpdateClusterSettings", "ecs:CreateService",
-      "ecs:DeleteService", "ecs:TagResource", "ecs:UntagResource", "ecs:DescribeClusters",
+      "ecs:UpdateService", "ecs:DescribeServices", "ecs:DeleteService", "ecs:TagResource", "ecs:UntagResource",
+      "ecs:DescribeClusters",
     ]
     resources = [
       "${local.arn}:ecs:${local.region}:${local.account}:cluster/${var.name}",
@@ -294,7 +343,7 @@ data "aws_iam_policy_document" "deploy" {
     condition {
       test     = "StringEquals"
       variable = "aws:ResourceTag/Environment"
-      values   = [split("-", var.name)[length(split("-", var.name)) - 1]]
+      values   = [local.environment_tag_value]
     }
   }
   statement {
@@ -319,6 +368,12 @@ data "aws_iam_policy_document" "deploy" {
       variable = "aws:ResourceTag/Service"
       values   = [split("-", var.name)[0]]
     }
+    # The service's other environments carry the same Service tag: the Environment tag tells them apart.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Environment"
+      values   = [local.environment_tag_value]
+    }
   }
   statement {
     sid = "StackNetworkCreateTagged"
@@ -332,6 +387,11 @@ data "aws_iam_policy_document" "deploy" {
       test     = "StringEquals"
       variable = "aws:RequestTag/Service"
       values   = [split("-", var.name)[0]]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/Environment"
+      values   = [local.environment_tag_value]
     }
   }
   statement {
@@ -349,35 +409,39 @@ data "aws_iam_policy_document" "deploy" {
   statement {
     sid = "UnscopableReads"
     # Describe/List/Get of these services take no resource ARN; reads only.
-    actions = [
-      "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeRouteTables",
-      "ec2:DescribeInternetGateways", "ec2:DescribeNatGateways", "ec2:DescribeAddresses",
-      "ec2:DescribeAddressesAttribute", "ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules",
-      "ec2:DescribeFlowLogs", "ec2:DescribeAvailabilityZones", "ec2:DescribeNetworkInterfaces",
-      "ec2:DescribeAccountAttributes", "ec2:DescribeTags",
-      "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes",
-      "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerAttributes",
-      "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTargetGroups",
-      "elasticloadbalancing:DescribeTargetGroupAttributes", "elasticloadbalancing:DescribeTargetHealth",
-      "elasticloadbalancing:DescribeTags",
-      "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions",
-      "logs:DescribeLogGroups", "cloudwatch:GetMetricStatistics",
-      "kms:ListAliases", "ecr:GetAuthorizationToken", "sts:GetCallerIdentity",
-      "ssm:DescribeParameters",
-    ]
+    actions   = local.unscopable_reads
     resources = ["*"]
   }
   statement {
+    sid = "StackImageRepository"
+    # The root that owns the image repository (staging) creates it; both read it.
+    actions = [
+      "ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositories", "ecr:PutImageScanningConfiguration",
+      "ecr:PutImageTagMutability", "ecr:TagResource", "ecr:UntagResource", "ecr:ListTagsForResource",
+      "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
+    ]
+    resources = [var.ecr_repository_arn]
+  }
+  statement {
     sid = "UnscopableWrites"
-    # RegisterTaskDefinition takes no resource ARN; CreateKey has no key yet. Revisions are never
-    # deregistered (cold rollbacks need them), so DeregisterTaskDefinition is not granted.
+    # RegisterTaskDefinition (the bootstrap revision) takes no resource ARN; CreateKey has no key yet.
+    # Revisions are never deregistered (cold rollbacks need them).
     actions   = ["ecs:RegisterTaskDefinition", "kms:CreateKey"]
     resources = ["*"]
   }
 }
 
-resource "aws_iam_role_policy" "deploy" {
-  name   = "provision-promote-rollback"
-  role   = aws_iam_role.deploy.id
-  policy = data.aws_iam_policy_document.deploy.json
+resource "aws_iam_role_policy" "infrastructure" {
+  name   = "provision"
+  role   = aws_iam_role.infrastructure.id
+  policy = data.aws_iam_policy_document.infrastructure.json
+}
+
+# The ceiling of the infrastructure role: whatever its own policy comes to say, it can never hold
+# more than this, and it may not change this policy, its own or the release role's access.
+resource "aws_iam_policy" "infrastructure_boundary" {
+  name        = local.boundary_name
+  description = "Permissions boundary of ${var.name}-infrastructure"
+  policy      = data.aws_iam_policy_document.infrastructure.json
+  tags        = var.tags
 }

@@ -1,11 +1,21 @@
-output "role_arn" {
-  description = "Role the deploy workflows assume (the AWS_DEPLOY_ROLE_ARN variable of the GitHub environment)."
-  value       = aws_iam_role.deploy.arn
+output "release_role_arn" {
+  description = "Role of promote, rollback and finalize (the AWS_RELEASE_ROLE_ARN variable of the GitHub environment)."
+  value       = aws_iam_role.release.arn
 }
 
-output "policy_json" {
-  description = "The role's permissions, for review and for the invariant tests."
-  value       = data.aws_iam_policy_document.deploy.json
+output "infrastructure_role_arn" {
+  description = "Role of Terraform applies, under its permissions boundary (the AWS_INFRASTRUCTURE_ROLE_ARN variable of the GitHub environment)."
+  value       = aws_iam_role.infrastructure.arn
+}
+
+output "release_policy_json" {
+  description = "The release role's permissions, for review and for the tests."
+  value       = data.aws_iam_policy_document.release.json
+}
+
+output "infrastructure_policy_json" {
+  description = "The infrastructure role's permissions, also its permissions boundary, for review and for the tests."
+  value       = data.aws_iam_policy_document.infrastructure.json
 }
 
 output "status_role_arn" {

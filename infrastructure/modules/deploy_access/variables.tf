@@ -56,6 +56,12 @@ variable "ecr_repository_arn" {
   type        = string
 }
 
+variable "image_push" {
+  description = "Whether the release role may push images to ecr_repository_arn: true for the environment whose jobs build the image (staging)."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)

@@ -87,3 +87,23 @@ run "without_status_readers_there_is_no_status_role" {
     error_message = "No status readers, no status role."
   }
 }
+
+run "releases_and_terraform_applies_use_two_roles" {
+  command = plan
+  assert {
+    condition     = aws_iam_role.release.name == "switchyard-production-release" && aws_iam_role.infrastructure.name == "switchyard-production-infrastructure"
+    error_message = "The release role and the infrastructure role are <name>-release and <name>-infrastructure."
+  }
+  assert {
+    condition     = aws_iam_policy.infrastructure_boundary.name == "switchyard-production-infrastructure-boundary"
+    error_message = "The infrastructure role's permissions boundary is <name>-infrastructure-boundary."
+  }
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.release.statement : s if length([for a in s.actions : a if startswith(a, "iam:") && a != "iam:PassRole" && !can(regex("^iam:(Get|List)", a))]) > 0 && try(s.effect, "Allow") != "Deny"]) == 0
+    error_message = "The release role writes nothing in IAM (it only passes the task roles)."
+  }
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.release.statement : s if contains(s.actions, "ecr:PutImage")]) == 0
+    error_message = "Without image_push the release role cannot push images."
+  }
+}

@@ -1,0 +1,136 @@
+# The release role: what promote.yml, rollback.yml and finalize.yml need, and no IAM write (only
+# passing the stack's two task roles to ECS). The deploy, rollback and finalize jobs assume it;
+# Terraform applies go through the infrastructure role (main.tf).
+
+resource "aws_iam_role" "release" {
+  name                 = "${var.name}-release"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  max_session_duration = 7200
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "release" {
+  # --- every playbook: the deployment contract ---------------------------------------------------
+  statement {
+    sid       = "ReadDeploymentContract"
+    actions   = ["ssm:GetParameter"]
+    resources = [local.deployment_parameter_arn]
+  }
+
+  # --- promote / rollback / finalize: the deployment lease (one item per environment) ------------
+  statement {
+    sid = "DeploymentLease"
+    # Conditional writes on the one lease table; no Scan, Query or batch calls, no other table.
+    actions = [
+      "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+      "dynamodb:DescribeTable",
+    ]
+    resources = [local.lease_table_arn]
+  }
+
+  # --- promote / rollback / finalize: the release-owned settings ---------------------------------
+  statement {
+    sid     = "SwitchListeners"
+    actions = ["elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"]
+    resources = [
+      "${local.arn}:elasticloadbalancing:${local.region}:${local.account}:listener/app/${var.name}/*",
+      "${local.arn}:elasticloadbalancing:${local.region}:${local.account}:listener-rule/app/${var.name}/*",
+    ]
+  }
+  statement {
+    sid       = "DeployServices"
+    actions   = ["ecs:UpdateService", "ecs:DescribeServices"]
+    resources = ["${local.arn}:ecs:${local.region}:${local.account}:service/${var.name}/${var.name}-*"]
+  }
+  statement {
+    sid       = "PassTaskRoles"
+    actions   = ["iam:PassRole"]
+    resources = ["${local.arn}:iam::${local.account}:role/${var.name}-task", "${local.arn}:iam::${local.account}:role/${var.name}-task-execution"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "DeploymentRecords"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:GetLogEvents"]
+    resources = ["${local.arn}:logs:${local.region}:${local.account}:log-group:/switchyard/${var.name}/deployments:*"]
+  }
+  statement {
+    sid       = "ReadImages"
+    actions   = ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer"]
+    resources = [var.ecr_repository_arn]
+  }
+  dynamic "statement" {
+    # The environment whose jobs build the image (staging) pushes it, to this one repository.
+    for_each = var.image_push ? [1] : []
+    content {
+      sid       = "PushImages"
+      actions   = ["ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"]
+      resources = [var.ecr_repository_arn]
+    }
+  }
+
+  # --- promote in plan mode (production): Terraform reads the state and the stack, and writes only its lock
+  statement {
+    sid       = "PlanStateRead"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.arn}:s3:::${var.state_bucket}/${var.state_key}"]
+  }
+  statement {
+    sid       = "PlanStateLock"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.arn}:s3:::${var.state_bucket}/${var.state_key}.tflock"]
+  }
+  statement {
+    sid       = "PlanStateBucket"
+    actions   = ["s3:ListBucket"]
+    resources = ["${local.arn}:s3:::${var.state_bucket}"]
+  }
+  statement {
+    sid       = "PlanReadStack"
+    actions   = local.stack_reads
+    resources = local.stack_read_resources
+  }
+  statement {
+    sid       = "PlanReadLeaseTable"
+    actions   = ["dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"]
+    resources = [local.lease_table_arn]
+  }
+  statement {
+    sid       = "PlanReadContractTags"
+    actions   = ["ssm:ListTagsForResource"]
+    resources = [local.deployment_parameter_arn]
+  }
+  statement {
+    sid       = "PlanReadKey"
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
+    resources = ["${local.arn}:kms:${local.region}:${local.account}:key/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Environment"
+      values   = [local.environment_tag_value]
+    }
+  }
+
+  # --- what AWS cannot scope to a resource ARN ------------------------------------------------------
+  statement {
+    sid       = "UnscopableReads"
+    actions   = local.unscopable_reads
+    resources = ["*"]
+  }
+  statement {
+    sid = "UnscopableWrites"
+    # RegisterTaskDefinition takes no resource ARN. Revisions are never deregistered (cold
+    # rollbacks need them), so DeregisterTaskDefinition is not granted.
+    actions   = ["ecs:RegisterTaskDefinition"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "release" {
+  name   = "promote-rollback-finalize"
+  role   = aws_iam_role.release.id
+  policy = data.aws_iam_policy_document.release.json
+}
