@@ -191,7 +191,7 @@ ESCALATIONS = {
 
 
 @pytest.fixture(scope="module")
-def task_roles(enforcing, users):
+def task_roles(enforcing):
     """The stacks' task roles, made by the administrator (IAM checks a role by its ARN only once it exists)."""
     endpoint, admin, _ = enforcing
     iam = client(endpoint, admin, "iam")

@@ -385,7 +385,8 @@ def test_a_warm_rollback_preempts_the_promote_and_switches_production_before_any
     assert isinstance(result["time_to_restore_seconds"], float) and result["time_to_restore_seconds"] >= 0
 
 
-def test_without_a_journal_production_returns_to_the_idle_colour_and_a_free_lease_preempts_nobody(aws):
+def expect_back_to_green_with_a_free_lease(aws):
+    """Every call of a warm rollback from blue to green with no journal and nobody holding the lease."""
     ssm, dynamodb, elbv2, ecs, logs = (aws.stub(s) for s in ("ssm", "dynamodb", "elbv2", "ecs", "logs"))
     expect_contract(ssm)
     expect_get(dynamodb, None)
@@ -402,6 +403,10 @@ def test_without_a_journal_production_returns_to_the_idle_colour_and_a_free_leas
     expect_task_definition(ecs, "blue")
     expect_record(logs)
     expect_update(dynamodb, 1, taken)
+
+
+def test_without_a_journal_production_returns_to_the_idle_colour_and_a_free_lease_preempts_nobody(aws):
+    expect_back_to_green_with_a_free_lease(aws)
 
     result = run_module(alb_rollback, ARGS)
 

@@ -12,23 +12,7 @@ from ansible_collections.switchyard.bluegreen.plugins.action.alb_rollback import
 from tests.unit.plugins.modules.test_alb_rollback import (  # noqa: F401 (this_machine: an autouse fixture)
     ARGS,
     IMAGES,
-    PRODUCTION,
-    TEST,
-    Item,
-    alices_rollback,
-    expect_contract,
-    expect_get,
-    expect_health,
-    expect_listeners,
-    expect_modify,
-    expect_put,
-    expect_record,
-    expect_rules,
-    expect_services,
-    expect_task_definition,
-    expect_update,
-    forward,
-    plain,
+    expect_back_to_green_with_a_free_lease,
     this_machine,
 )
 
@@ -62,21 +46,7 @@ def action(args, transport="local", check_mode=False, **task):
 
 
 def test_on_the_controller_it_rolls_back_in_process_and_returns_what_the_module_returns(aws):
-    ssm, dynamodb, elbv2, ecs, logs = (aws.stub(s) for s in ("ssm", "dynamodb", "elbv2", "ecs", "logs"))
-    expect_contract(ssm)
-    expect_get(dynamodb, None)
-    taken = alices_rollback(token=1, preempted=None, preempted_by=None)
-    expect_put(dynamodb, 0, Item(**taken))
-    expect_listeners(elbv2, plain("blue"), plain("blue"))
-    expect_services(ecs)
-    expect_health(elbv2, "green", 1)
-    expect_rules(elbv2, PRODUCTION, plain("blue"))
-    expect_modify(elbv2, PRODUCTION, forward(blue=0, green=100))
-    expect_rules(elbv2, TEST, plain("blue"))
-    expect_task_definition(ecs, "green")
-    expect_task_definition(ecs, "blue")
-    expect_record(logs)
-    expect_update(dynamodb, 1, taken)
+    expect_back_to_green_with_a_free_lease(aws)
     plugin = action(dict(ARGS, access_key="AKIAUNIT", secret_key=SECRET))
 
     result = plugin.run(task_vars={})
