@@ -54,11 +54,13 @@ demo: sandbox-up ## on a fresh sandbox: provision, promote v1 and v2, a faulty v
 test: setup lint ## lint, then every test (unit, Terraform, sandbox end to end)
 	$(BIN)/pytest
 
-lint: setup $(CHECKOV_VENV)/.installed ## ruff, yamllint, ansible-lint, workflows (schema, zizmor), terraform fmt, checkov
+lint: setup $(CHECKOV_VENV)/.installed ## ruff, yamllint, ansible-lint, migrations, workflows (schema, zizmor), terraform fmt, checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --profile production
+	@# Every migration declares expand or contract, and no expand one drops, renames or tightens.
+	cd app && $(CURDIR)/$(BIN)/python -m switchyard_app.migrate lint migrations
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/zizmor --offline .github
 	terraform fmt -check -recursive infrastructure

@@ -28,6 +28,10 @@ sys.path.insert(0, str(REPO))
 from plugins.module_utils.haproxy import runtime_command  # noqa: E402
 
 APP_DIR = REPO / "app"
+# The migration role is the database's owner ('app', who created it); the service connects as the
+# runtime role the migrations grant rows only (see app/switchyard_app/migrate.py).
+RUNTIME_ROLE = {"DB_USER": "app_runtime"}
+MIGRATE = ["python", "-m", "switchyard_app.migrate", "apply"]
 
 
 class ServiceError(RuntimeError):
@@ -126,10 +130,47 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 15) -> None:
     raise ServiceError(f"nothing answered {url} within {timeout} s")
 
 
+def image_slug(image: str) -> str:
+    return "".join(c if c.isalnum() or c in "-." else "_" for c in image)
+
+
+def build_image(images_dir: Path, image: str, migrations: int) -> None:
+    """A stand-in for `docker build` of an older release: the image ships the first N migrations
+    of app/migrations (the service's code follows the migrations it ships)."""
+    target = images_dir / image_slug(image) / "migrations"
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted((APP_DIR / "migrations").glob("*.sql"))[:migrations]:
+        shutil.copy(path, target / path.name)
+
+
+def image_env(image: str, env: dict[str, str]) -> dict[str, str]:
+    """What a process of `image` needs to be that release: the migrations it ships (every one of
+    app/migrations unless env's SWITCHYARD_LOCAL_IMAGES holds a build of it)."""
+    images = env.get("SWITCHYARD_LOCAL_IMAGES")
+    built = Path(images) / image_slug(image) / "migrations" if images else None
+    return {"APP_MIGRATIONS_DIR": str(built if built and built.is_dir() else APP_DIR / "migrations")}
+
+
+def run_once(image: str, command: list[str], extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """A one-off container of `image` (`docker compose run --rm`): the command runs in the app's
+    directory with the environment's database settings (the migration role's); output captured."""
+    env = {**os.environ, **(extra_env or {})}
+    env.update(image_env(image, env))
+    argv = [sys.executable, *command[1:]] if command and command[0] == "python" else command
+    return subprocess.run(argv, cwd=APP_DIR, env=env, capture_output=True, text=True, check=False)
+
+
+def migrate(env: dict[str, str], image: str, *keep: str) -> None:
+    """Apply `image`'s migrations as the migration role (env's DB_*); ServiceError when they fail."""
+    done = run_once(image, [*MIGRATE, "--release", image, *(f"--keep={k}" for k in keep)], env)
+    if done.returncode:
+        raise ServiceError(f"the migrations of {image} failed ({done.returncode}): {done.stderr or done.stdout}")
+
+
 def start_service(db: dict[str, str], version: str, **overrides: str) -> tuple[str, subprocess.Popen]:
-    """The sample service as a process (as its container runs it); the caller stops it."""
+    """The sample service as a process (as its container runs it), as the runtime role; the caller stops it."""
     port = free_port()
-    env = {**os.environ, **db, "PORT": str(port), "APP_VERSION": version, **overrides}
+    env = {**os.environ, **db, **RUNTIME_ROLE, "PORT": str(port), "APP_VERSION": version, **overrides}
     # A file, not a pipe: nobody reads the log while it runs, and a full pipe would block the service.
     log = tempfile.NamedTemporaryFile(prefix=f"switchyard-app-{version}-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
@@ -272,7 +313,14 @@ def run_colour(
     SWITCHYARD_FAULTY_IMAGE=<image>: only that image gets APP_FAULT_PERCENT.
     """
     stop_colour(state_dir, colour)
-    env = {**os.environ, **(extra_env or {}), "PORT": str(port), "APP_VERSION": image}
+    env = {
+        **os.environ,
+        **(extra_env or {}),
+        **RUNTIME_ROLE,
+        "PORT": str(port),
+        "APP_VERSION": image,
+    }
+    env.update(image_env(image, env))
     if env.pop("SWITCHYARD_FAULTY_IMAGE", None) != image:
         env.pop("APP_FAULT_PERCENT", None)
     log = (state_dir / f"{colour}.log").open("ab")
@@ -329,14 +377,18 @@ class Development:
 
 
 @contextlib.contextmanager
-def development(live_image: str) -> Iterator[Development]:
-    """PostgreSQL, HAProxy with dev/haproxy.cfg, and blue running live_image and serving; green not running."""
+def development(live_image: str, images: dict[str, int] | None = None) -> Iterator[Development]:
+    """PostgreSQL migrated by live_image, HAProxy with dev/haproxy.cfg, and blue running live_image
+    and serving; green not running. images: builds of older releases, {image: migrations it ships}."""
     state_dir = Path(tempfile.mkdtemp(prefix="switchyard-dev-"))
     ports = {"blue": free_port(), "green": free_port()}
+    for image, count in (images or {}).items():
+        build_image(state_dir / "images", image, count)
     with postgres() as db, haproxy(ports, live="blue") as balancer:
         env = {
             **db,
             "SWITCHYARD_LOCAL_DIR": str(state_dir),
+            "SWITCHYARD_LOCAL_IMAGES": str(state_dir / "images"),
             **{f"SWITCHYARD_{colour.upper()}_PORT": str(port) for colour, port in ports.items()},
         }
         stack = {
@@ -346,11 +398,13 @@ def development(live_image: str) -> Iterator[Development]:
             "production_url": balancer.front_url,
             "test_url": balancer.test_url,
             "run_command": [sys.executable, str(Path(__file__).resolve()), "run-colour"],
+            "run_once_command": [sys.executable, str(Path(__file__).resolve()), "run-once"],
             "project_dir": str(REPO),
             "record_file": str(state_dir / "deployments.jsonl"),
         }
         environment = Development(balancer, state_dir, env, stack)
         try:
+            migrate(env, live_image)
             environment.run_colour("blue", live_image)
             wait_until_serving(balancer.front_url, live_image)  # HAProxy's checks see blue come up
             yield environment
@@ -377,7 +431,18 @@ def wait_until_serving(url: str, version: str, timeout: float = 15) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """run-colour <colour>: the native run command of the development stack (see tests)."""
+    """run-colour <colour> and run-once <colour> <command...>: the native run commands of the
+    development stack (see tests)."""
+    if len(argv) > 2 and argv[0] == "run-once":
+        colour, command = argv[1], argv[2:]
+        image = os.environ.get(f"{colour.upper()}_IMAGE")
+        if not image:
+            print(f"run-once {colour}: set {colour.upper()}_IMAGE", file=sys.stderr)
+            return 2
+        done = run_once(image, command)
+        sys.stdout.write(done.stdout)
+        sys.stderr.write(done.stderr)
+        return done.returncode
     if len(argv) != 2 or argv[0] != "run-colour":
         print(
             "usage: local_services.py run-colour <colour>  (env: <COLOUR>_IMAGE, SWITCHYARD_LOCAL_DIR,", file=sys.stderr

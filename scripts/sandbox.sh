@@ -56,7 +56,7 @@ up() {
   # setsid: the emulator outlives the make process that started it.
   # AWS managed policies (AmazonECSTaskExecutionRolePolicy, ...) exist in every real account.
   MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_RECORDER_FILEPATH="$state_dir/recording.jsonl" \
-    setsid "$python" -m moto.server -H "$host" -p "$port" >"$state_dir/emulator.log" 2>&1 </dev/null &
+    setsid "$python" "$here/scripts/sandbox_emulator.py" -H "$host" -p "$port" >"$state_dir/emulator.log" 2>&1 </dev/null &
   echo $! >"$pid_file"
   for _ in $(seq 1 100); do
     if answers; then

@@ -8,6 +8,11 @@ database read), runs `playbooks/promote.yml -i inventories/development` to v2 an
 `playbooks/rollback.yml` in the middle of it, and prints the requests sent, the failed ones (the
 goal is zero), how long each playbook took and how long each switch took to take effect (from
 HAProxy's weights changing to every response coming from the new colour).
+
+The releases carry the sample service's schema history: v1 ships migration 0001, v2 adds 0002 (an
+expand: the promote migrates before v2 runs, and v1 keeps working on the result after the
+rollback), and v3 adds 0003, a contract that drops a column v1 reads: its promote, with v1 live,
+must be refused before anything runs, under the same load.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts.local_services import Development, ServiceError, development  # noqa: E402
 
 IMAGE = "switchyard/app"
+# Each release ships the first N of app/migrations (local_services.build_image).
+RELEASES = {f"{IMAGE}:v1": 1, f"{IMAGE}:v2": 2, f"{IMAGE}:v3": 3}
 
 
 def time_to_take_effect(front_url: str, version: str, started: float, consecutive: int = 20) -> float:
@@ -74,7 +81,7 @@ def run(concurrency: int = 10) -> dict:
         ("promote", "promote.yml", ["-e", f"image={IMAGE}:v2", "-e", "switchyard_bake_seconds=3"], "green", "v2"),
         ("rollback", "rollback.yml", [], "blue", "v1"),
     ]
-    with development(f"{IMAGE}:v1") as dev:
+    with development(f"{IMAGE}:v1", RELEASES) as dev:
         # Requests at a fixed rate until SIGINT, on which hey lets requests in flight finish and
         # reports (`hey -z` would cut the last ones off).
         per_client_qps = 10
@@ -107,11 +114,22 @@ def run(concurrency: int = 10) -> dict:
                 load.kill()
                 raise ServiceError(f"{playbook} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
             switches[name] = {"playbook_seconds": took, "effect_seconds": watch.took}
+        # v1 live again on the migrated schema: it still writes, and v3's contract step is refused.
+        with urllib.request.urlopen(urllib.request.Request(f"{dev.balancer.front_url}/visits", method="POST")) as r:
+            v1_write = r.status
+        contract = dev.playbook("promote.yml", "-e", f"image={IMAGE}:v3")
         time.sleep(1)  # and keeps flowing after the rollback
         load.send_signal(signal.SIGINT)
         output, _ = load.communicate(timeout=60)
         seconds = time.monotonic() - load_started
-    return {**parse_hey(output), "switches": switches, "seconds": seconds, "concurrency": concurrency}
+    return {
+        **parse_hey(output),
+        "switches": switches,
+        "seconds": seconds,
+        "concurrency": concurrency,
+        "v1_write_after_rollback": v1_write,
+        "contract_promote": {"returncode": contract.returncode, "output": contract.stdout[-4000:]},
+    }
 
 
 def main() -> int:
@@ -129,7 +147,12 @@ def main() -> int:
             f"{name}: playbook {figures['playbook_seconds']:.1f} s; all traffic on the new colour"
             f" {figures['effect_seconds'] * 1000:.0f} ms after HAProxy's weights changed"
         )
-    return 0 if result["failed"] == 0 else 1
+    refused = result["contract_promote"]["returncode"] != 0 and "refused" in result["contract_promote"]["output"]
+    print(f"v1 after the rollback, on the migrated schema: POST /visits answered {result['v1_write_after_rollback']}")
+    print(
+        f"promote of v3 (a contract migration v1 still needs) with v1 live: {'refused' if refused else 'NOT refused'}"
+    )
+    return 0 if result["failed"] == 0 and refused else 1
 
 
 if __name__ == "__main__":

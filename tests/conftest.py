@@ -16,6 +16,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -23,6 +24,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SANDBOX_ROOT = REPO / "infrastructure" / "environments" / "sandbox"
 TF_WORKSPACE = "pytest"
+# The workflow runs' production stand-in (tests/integration/test_workflow_runs.py).
+PRODUCTION_INVENTORY = REPO / "tests" / "workflows" / "inventories" / "production"
 
 
 def _free_port() -> int:
@@ -82,7 +85,8 @@ def emulator(log_dir: Path, harness_settings: Path, external: str | None = None)
         log = (log_dir / "emulator.log").open("w")
         env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
         process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            # moto's server, plus the one-off tasks its ECS cannot run (scripts/sandbox_emulator.py).
+            [sys.executable, str(REPO / "scripts" / "sandbox_emulator.py"), "-H", "127.0.0.1", "-p", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -236,11 +240,39 @@ def run_playbook(sandbox_endpoint):
 
 
 @pytest.fixture(scope="session")
-def provisioned(run_playbook, sandbox_endpoint, aws):
+def production_stand_in(sandbox_endpoint, tmp_path_factory):
+    """The workflow runs' production stand-in, provisioned from nothing by provision.yml in the
+    background: an emulator and harness of its own (the emulator gives every RDS instance the same
+    resource id) and a copy of the sandbox root (two workspaces of one root cannot apply at once:
+    selecting one rewrites .terraform). Started with the session's own stack, as both applies
+    mostly wait on the AWS provider's fixed delays: together they take little longer than one.
+    .provisioning.wait() is the run."""
+    logs = tmp_path_factory.mktemp("production")
+    infrastructure = tmp_path_factory.mktemp("production-root") / "infrastructure"
+    (infrastructure / "environments").mkdir(parents=True)
+    (infrastructure / "modules").symlink_to(REPO / "infrastructure" / "modules")
+    root = infrastructure / "environments" / "sandbox"
+    shutil.copytree(SANDBOX_ROOT, root, ignore=shutil.ignore_patterns(".terraform", "terraform.tfstate.d", "*.zip"))
+    with emulator(logs, logs / "harness.json") as (endpoint, data_plane):
+        env = {
+            "AWS_ENDPOINT_URL": sandbox_endpoint,
+            "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE,
+            "SWITCHYARD_PRODUCTION_ENDPOINT_URL": endpoint,
+            "SWITCHYARD_PRODUCTION_DATA_PLANE_URL": data_plane,
+            "SWITCHYARD_PRODUCTION_TERRAFORM_DIR": str(root),
+        }
+        provision = playbook_runner(env, "sandbox", background=True)
+        yield SimpleNamespace(env=env, provisioning=provision("provision.yml", inventory=str(PRODUCTION_INVENTORY)))
+
+
+@pytest.fixture(scope="session")
+def provisioned(run_playbook, sandbox_endpoint, aws, request):
     """The sandbox stack, provisioned once from nothing for the whole session.
 
     "initial" is how the new stack looked before any test deployed to it.
     """
+    if any(item.path.name == "test_workflow_runs.py" for item in request.session.items):
+        request.getfixturevalue("production_stand_in")  # provisions meanwhile, in the background
     shutil.rmtree(SANDBOX_ROOT / "terraform.tfstate.d" / TF_WORKSPACE, ignore_errors=True)
     started = time.monotonic()
     run = run_playbook("provision.yml")

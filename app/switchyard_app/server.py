@@ -1,10 +1,15 @@
-"""HTTP service: /healthz (checks the database), /version, and /visits (reads and writes PostgreSQL).
+"""HTTP service: /healthz (checks the database and its schema), /version, and /visits (rows in PostgreSQL).
+
+It runs no DDL: the release's migrations (migrations/, applied by `python -m switchyard_app.migrate`
+as a one-off task before the release takes traffic) build the schema, and the service connects as
+the runtime role, which may read and write rows only. What it reads and writes follows the
+migrations it ships, so the release before a migration keeps working on the migrated schema.
 
 On SIGTERM it stops accepting connections, lets every request in flight finish, then exits:
 a blue/green switch drains the old colour, and requests must not be cut off on the way.
 
 Configuration (environment): PORT (8080), APP_VERSION, DB_HOST, DB_PORT (5432), DB_NAME,
-DB_USER, DB_PASSWORD, DB_SSLMODE (prefer), and APP_FAULT_PERCENT (0): the share of /visits
+DB_USER (app_runtime), DB_PASSWORD, DB_SSLMODE (prefer), and APP_FAULT_PERCENT (0): the share of /visits
 requests answered 500 on purpose, to rehearse an automatic rollback in development.
 """
 
@@ -23,6 +28,8 @@ from urllib.parse import parse_qs, urlparse
 
 import psycopg
 
+from switchyard_app import schema
+
 log = logging.getLogger("switchyard_app")
 MAX_HOLD_MS = 30_000
 
@@ -32,16 +39,25 @@ def connect() -> psycopg.Connection:
         host=os.environ.get("DB_HOST", "localhost"),
         port=int(os.environ.get("DB_PORT", "5432")),
         dbname=os.environ.get("DB_NAME", "app"),
-        user=os.environ.get("DB_USER", "app"),
+        user=os.environ.get("DB_USER", "app_runtime"),
         password=os.environ.get("DB_PASSWORD", ""),
         sslmode=os.environ.get("DB_SSLMODE", "prefer"),
         connect_timeout=3,
     )
 
 
-def ensure_schema() -> None:
-    with connect() as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS visits (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())")
+SHIPPED = [migration.id for migration in schema.shipped()]
+# Release 2 (migration 0002) records the user agent; release 1 recorded the client.
+RECORDS_AGENT = "0002.visits-agent" in SHIPPED
+
+
+def missing_migrations(conn: psycopg.Connection) -> list[str]:
+    """The migrations this release ships that the database lacks (it must not serve without them)."""
+    try:
+        applied = {row[0] for row in conn.execute("SELECT migration_id FROM _yoyo_migration")}
+    except psycopg.errors.UndefinedTable:
+        return list(SHIPPED)  # never migrated
+    return [migration for migration in SHIPPED if migration not in applied]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -78,10 +94,13 @@ class Handler(BaseHTTPRequestHandler):
     def healthz(self) -> None:
         try:
             with connect() as conn:
-                conn.execute("SELECT 1")
+                missing = missing_migrations(conn)
         except psycopg.Error as error:
             # The reason, never the connection string (it may carry the password).
             self.reply(HTTPStatus.SERVICE_UNAVAILABLE, {"status": "unhealthy", "database": type(error).__name__})
+            return
+        if missing:
+            self.reply(HTTPStatus.SERVICE_UNAVAILABLE, {"status": "unhealthy", "missing_migrations": missing})
             return
         self.reply(HTTPStatus.OK, {"status": "ok"})
 
@@ -100,13 +119,18 @@ class Handler(BaseHTTPRequestHandler):
             with connect() as conn:
                 if hold_ms > 0:
                     conn.execute("SELECT pg_sleep(%s)", (hold_ms / 1000,))
+                column = "agent" if RECORDS_AGENT else "client"
                 if record:
-                    conn.execute("INSERT INTO visits DEFAULT VALUES")
-                (count,) = conn.execute("SELECT count(*) FROM visits").fetchone()
+                    value = self.headers.get("User-Agent", "") if RECORDS_AGENT else self.client_address[0]
+                    conn.execute(f"INSERT INTO visits ({column}) VALUES (%s)", (value,))  # noqa: S608 - a constant
+                count, distinct = conn.execute(
+                    f"SELECT count(*), count(DISTINCT {column}) FROM visits"  # noqa: S608 - a constant
+                ).fetchone()
         except psycopg.Error as error:
             self.reply(HTTPStatus.SERVICE_UNAVAILABLE, {"error": type(error).__name__})
             return
-        self.reply(HTTPStatus.CREATED if record else HTTPStatus.OK, {"visits": count})
+        body = {"visits": count, f"{column}s": distinct}
+        self.reply(HTTPStatus.CREATED if record else HTTPStatus.OK, body)
 
 
 class Server(ThreadingHTTPServer):
@@ -135,10 +159,14 @@ def serve(port: int) -> None:
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stdout)
     try:
-        ensure_schema()
+        with connect() as conn:
+            missing = missing_migrations(conn)
     except psycopg.Error as error:
-        log.error("cannot prepare the database (%s); check DB_HOST, DB_NAME and the credentials", type(error).__name__)
+        log.error("cannot read the database (%s); check DB_HOST, DB_NAME and the credentials", type(error).__name__)
         return 1
+    if missing:
+        # It serves anyway (health answers 503 meanwhile): the migration task may still be running.
+        log.warning("the database lacks this release's migrations %s: run python -m switchyard_app.migrate", missing)
     serve(int(os.environ.get("PORT", "8080")))
     return 0
 

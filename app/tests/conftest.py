@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
-from scripts.local_services import APP_DIR, ServiceError, stop
+from scripts.local_services import APP_DIR, ServiceError, migrate, stop
 from scripts.local_services import postgres as local_postgres
 from scripts.local_services import start_service as _start
 
 __all__ = ["APP_DIR"]
+# The service's package, as its image has it on the path (the tests import its migration rules).
+sys.path.insert(0, str(APP_DIR))
 
 
 @pytest.fixture(scope="session")
 def postgres():
-    """A throwaway PostgreSQL cluster with a database 'app' owned by 'app'."""
+    """A throwaway PostgreSQL cluster with a database 'app' owned by 'app' (the migration role),
+    migrated by this tree's migrations; the service connects as the runtime role."""
     try:
         with local_postgres() as settings:
+            migrate(settings, "v-test")
             yield settings
     except ServiceError as error:
         pytest.fail(str(error))

@@ -136,6 +136,31 @@ def registrable_fields(ecs):
     return frozenset(members) - {"tags"}
 
 
+class TaskNotStartedError(RuntimeError):
+    """RunTask answered with failures instead of a task (no capacity, a bad image, ...)."""
+
+
+@AWSErrorHandler.common_error_handler("run the one-off task")
+def run_task(ecs, request):
+    """The task RunTask started; TaskNotStartedError with ECS's reasons when it started none."""
+    response = ecs.run_task(**request, aws_retry=True)
+    if not response.get("tasks"):
+        reasons = (
+            "; ".join(
+                f"{f.get('arn', '')} {f.get('reason', '')} {f.get('detail', '')}".strip()
+                for f in response.get("failures", [])
+            )
+            or "no reason given"
+        )
+        raise TaskNotStartedError(f"ECS started no task: {reasons}")
+    return response["tasks"][0]
+
+
+@AWSErrorHandler.common_error_handler("describe the one-off task")
+def describe_tasks(ecs, cluster, task_arns):
+    return ecs.describe_tasks(cluster=cluster, tasks=list(task_arns), aws_retry=True)["tasks"]
+
+
 @AWSErrorHandler.common_error_handler("update the ECS service")
 def update_service(ecs, **kwargs):
     ecs.update_service(**kwargs, aws_retry=True)
@@ -253,9 +278,19 @@ def append_log_event(logs, log_group, timestamp_ms, message, stream=RECORD_STREA
         logs.put_log_events(**event, aws_retry=True)
 
 
-@_MissingLogStream.list_error_handler("read the deployment records", default_value=[])
-def latest_log_events(logs, log_group, limit, stream=RECORD_STREAM):
-    """The latest limit events of the stream, in any order; [] before the first record."""
+def _latest_events(logs, log_group, limit, stream):
     return logs.get_log_events(
         logGroupName=log_group, logStreamName=stream, limit=limit, startFromHead=False, aws_retry=True
     )["events"]
+
+
+@_MissingLogStream.list_error_handler("read the deployment records", default_value=[])
+def latest_log_events(logs, log_group, limit, stream=RECORD_STREAM):
+    """The latest limit events of the stream, in any order; [] before the first record."""
+    return _latest_events(logs, log_group, limit, stream)
+
+
+@_MissingLogStream.list_error_handler("read the one-off task's log stream", default_value=[])
+def latest_task_log_events(logs, log_group, stream, limit):
+    """The latest limit lines a task's container logged, in any order; [] when it logged none."""
+    return _latest_events(logs, log_group, limit, stream)

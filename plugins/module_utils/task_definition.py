@@ -76,3 +76,30 @@ def images(task_definition):
 def next_revision_arn(latest_arn, latest_revision):
     """The ARN the next registration in a family will get (what check mode reports)."""
     return f"{latest_arn.rsplit(':', 1)[0]}:{latest_revision + 1}"
+
+
+def awslogs_stream(container, task_arn):
+    """(log group, stream) where the awslogs driver writes a task's container, or (None, None)."""
+    log = container.get("logConfiguration") or {}
+    options = log.get("options") or {}
+    if log.get("logDriver") != "awslogs" or "awslogs-group" not in options:
+        return None, None
+    task_id = task_arn.rsplit("/", 1)[-1]
+    prefix = options.get("awslogs-stream-prefix")
+    # awslogs names a task's stream prefix/container/task id (the task id alone without a prefix).
+    return options["awslogs-group"], f"{prefix}/{container['name']}/{task_id}" if prefix else task_id
+
+
+def task_outcome(task, container_name):
+    """{exit_code, stopped_reason, problem}: how a stopped task's container ended; problem is None
+    only when it exited with code 0."""
+    container = next((c for c in task.get("containers", []) if c.get("name") == container_name), {})
+    exit_code = container.get("exitCode")
+    reason = task.get("stoppedReason") or container.get("reason") or task.get("stopCode") or ""
+    if exit_code is None:
+        problem = f"stopped without an exit code ({reason or 'no reason given'}): it did not run to its end"
+    elif exit_code != 0:
+        problem = f"exited with code {exit_code}" + (f" ({reason})" if reason else "")
+    else:
+        problem = None
+    return {"exit_code": exit_code, "stopped_reason": reason, "problem": problem}

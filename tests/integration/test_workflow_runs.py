@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 
 import boto3
 import pytest
 
-from tests.conftest import REPO, SANDBOX_ROOT, TF_WORKSPACE, emulator, playbook_runner
+from tests.conftest import PRODUCTION_INVENTORY, REPO
 from tests.workflow_runner import Runner, checkout_with_inventories
 
 pytestmark = pytest.mark.sandbox
 
-PRODUCTION_INVENTORY = REPO / "tests" / "workflows" / "inventories" / "production"
 REPOSITORY = "registry.sandbox.local/switchyard/app"
 COMMIT = "5d41402abc4b2a76b9719d911017c592ae14f0c8"
 ROLES = {  # the GitHub environment's variable -> the role of that environment it names
@@ -71,22 +69,12 @@ def live_image(aws, deployment: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def production(sandbox_endpoint, provisioned, tmp_path_factory):
-    """The production stand-in in an emulator of its own (the emulator gives every RDS instance
-    the same resource id), provisioned from nothing by provision.yml in its own workspace; yields
-    the environment its playbooks and the workflows' steps run with."""
-    shutil.rmtree(SANDBOX_ROOT / "terraform.tfstate.d" / f"{TF_WORKSPACE}-production", ignore_errors=True)
-    logs = tmp_path_factory.mktemp("production")
-    with emulator(logs, logs / "harness.json") as (endpoint, data_plane):
-        env = {
-            "AWS_ENDPOINT_URL": sandbox_endpoint,
-            "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE,
-            "SWITCHYARD_PRODUCTION_ENDPOINT_URL": endpoint,
-            "SWITCHYARD_PRODUCTION_DATA_PLANE_URL": data_plane,
-        }
-        run = playbook_runner(env, "sandbox")("provision.yml", inventory=str(PRODUCTION_INVENTORY))
-        assert run.returncode == 0, run.failure_messages() or run.stderr
-        yield env
+def production(production_stand_in):
+    """The production stand-in (tests/conftest.py), provisioned from nothing by provision.yml, as
+    production's infrastructure is; the environment its playbooks and the workflows' steps run with."""
+    run = production_stand_in.provisioning.wait()
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    return production_stand_in.env
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,28 @@ data "aws_iam_policy_document" "release" {
       values   = ["ecs-tasks.amazonaws.com"]
     }
   }
+  # A release's migration: one-off tasks of the family, in this stack's cluster only, watched to
+  # their exit, and their output read from the service's log group.
+  statement {
+    sid       = "RunMigrationTasks"
+    actions   = ["ecs:RunTask"]
+    resources = ["${local.arn}:ecs:${local.region}:${local.account}:task-definition/${var.name}:*"]
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = ["${local.arn}:ecs:${local.region}:${local.account}:cluster/${var.name}"]
+    }
+  }
+  statement {
+    sid       = "WatchMigrationTasks"
+    actions   = ["ecs:DescribeTasks"]
+    resources = ["${local.arn}:ecs:${local.region}:${local.account}:task/${var.name}/*"]
+  }
+  statement {
+    sid       = "ReadMigrationLogs"
+    actions   = ["logs:GetLogEvents"]
+    resources = ["${local.arn}:logs:${local.region}:${local.account}:log-group:/switchyard/${var.name}/service:*"]
+  }
   statement {
     sid       = "DeploymentRecords"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:GetLogEvents"]

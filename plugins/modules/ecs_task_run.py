@@ -1,0 +1,273 @@
+#!/usr/bin/python
+# Copyright: switchyard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+DOCUMENTATION = r"""
+module: ecs_task_run
+short_description: Run a one-off ECS task the way a service runs, and wait for it to exit
+version_added: 0.4.0
+description:
+  - Runs one task of I(task_definition), or of a copy of it that changes only the image of the
+    first container (I(image); a new revision is registered unless the given one is that copy
+    already), in the network, launch type and platform of the ECS service I(service), with a
+    command and environment overrides. A database migration of a release runs so, before the
+    release takes traffic.
+  - Waits until the task has stopped, then fails unless its essential container exited with
+    code 0. The result names the task, its exit code and stop reason, and its log stream
+    (awslogs) with the stream's last lines. A task still running at I(wait_timeout) is left
+    running (stopping a migration halfway would be worse) and the failure says so.
+  - A one-off task is not idempotent, so every run outside check mode runs a task and reports
+    C(changed). In check mode nothing is registered or run.
+author:
+  - switchyard contributors (@switchyard)
+options:
+  cluster:
+    description: Name or ARN of the ECS cluster.
+    type: str
+    required: true
+  service:
+    description: The ECS service whose network configuration, launch type and platform the task uses.
+    type: str
+    required: true
+  task_definition:
+    description: Task definition (ARN or C(family:revision)) to run, or with I(image) to copy.
+    type: str
+    required: true
+  image:
+    description: Image of the first container of the task (the application), by digest where known.
+    type: str
+  command:
+    description: Command override of the first container.
+    type: list
+    elements: str
+    required: true
+  environment:
+    description: Environment overrides of the first container (names to values). Never secrets.
+    type: dict
+    default: {}
+  started_by:
+    description: The task's C(startedBy), which names who ran it in ECS's console and events.
+    type: str
+    default: switchyard
+  wait_timeout:
+    description: Seconds to wait for the task to stop.
+    type: int
+    default: 900
+  poll_seconds:
+    description: Seconds between two looks at the task.
+    type: float
+    default: 5
+  log_lines:
+    description: How many of the last lines of the task's log stream to return.
+    type: int
+    default: 20
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Migrate the database with the new image, before it takes traffic
+  switchyard.bluegreen.ecs_task_run:
+    cluster: "{{ deployment.cluster_name }}"
+    service: "{{ deployment.service_names.green }}"
+    task_definition: "{{ state.colours.blue.task_definition }}"
+    image: registry.example.com/app@sha256:0123abcd
+    command: [python, -m, switchyard_app.migrate, apply, --release, registry.example.com/app@sha256:0123abcd]
+  register: migrated
+"""
+
+RETURN = r"""
+task_definition_arn:
+  description: The revision the task ran (in check mode, the one it would run).
+  returned: always
+  type: str
+  sample: arn:aws:ecs:us-east-1:123456789012:task-definition/app:4
+registered:
+  description: Whether a revision was (in check mode, would be) registered for I(image).
+  returned: always
+  type: bool
+  sample: true
+task_arn:
+  description: The task that ran; empty in check mode.
+  returned: always
+  type: str
+  sample: arn:aws:ecs:us-east-1:123456789012:task/app/0123456789abcdef
+exit_code:
+  description: Exit code of the first container; null when it has none (it never started, or still runs).
+  returned: always
+  type: int
+  sample: 0
+stopped_reason:
+  description: Why ECS stopped the task.
+  returned: always
+  type: str
+  sample: Essential container in task exited
+log_stream:
+  description: C(group:stream) of the container's awslogs stream; empty without awslogs.
+  returned: always
+  type: str
+  sample: /ecs/app:app/app/0123456789abcdef
+log_tail:
+  description: The last I(log_lines) lines the container logged.
+  returned: always
+  type: list
+  elements: str
+  sample: ['{"switchyard_migrations": {"applied": [], "head": "0003.drop-visits-client"}}']
+seconds:
+  description: From running the task to seeing it stopped.
+  returned: always
+  type: float
+  sample: 41.2
+"""
+
+import time
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
+    TaskNotStartedError,
+    client,
+    describe_service,
+    describe_task_definition,
+    describe_tasks,
+    latest_task_log_events,
+    register_task_definition,
+    registrable_fields,
+    run_task,
+)
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import poll_problem
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.task_definition import (
+    awslogs_stream,
+    registrable,
+    target_containers,
+    task_outcome,
+    with_image,
+)
+
+
+def revision_to_run(module, ecs):
+    """(ARN, body, registered): the given revision, or its copy with the image registered."""
+    params = module.params
+    source, tags = describe_task_definition(ecs, params["task_definition"])
+    if not params["image"]:
+        return source["taskDefinitionArn"], source, False
+    accepted = registrable_fields(ecs)
+    body = registrable(source, accepted)
+    body = with_image(body, params["image"], target_containers(body, []))
+    if registrable(source, accepted) == body:
+        return source["taskDefinitionArn"], source, False
+    if module.check_mode:
+        return f"{source['family']}:(new revision)", body, True
+    registered = register_task_definition(ecs, body, tags)
+    return registered["taskDefinitionArn"], registered, True
+
+
+def run_request(params, service, task_definition_arn, container):
+    """RunTask's arguments: the service's placement, the overrides of the first container."""
+    overrides = {"name": container, "command": params["command"]}
+    if params["environment"]:
+        overrides["environment"] = [{"name": k, "value": str(v)} for k, v in params["environment"].items()]
+    request = dict(
+        cluster=params["cluster"],
+        taskDefinition=task_definition_arn,
+        count=1,
+        startedBy=params["started_by"][:128],
+        overrides={"containerOverrides": [overrides]},
+    )
+    for field in ("networkConfiguration", "platformVersion", "capacityProviderStrategy"):
+        if service.get(field):
+            request[field] = service[field]
+    if not service.get("capacityProviderStrategy"):
+        request["launchType"] = service.get("launchType") or "FARGATE"
+    return request
+
+
+def wait_until_stopped(module, ecs, task_arn):
+    params = module.params
+    started = time.monotonic()
+    while True:
+        # Right after RunTask, ECS may not return the task yet (failure MISSING): look again.
+        task = next(iter(describe_tasks(ecs, params["cluster"], [task_arn])), {"taskArn": task_arn})
+        if task.get("lastStatus") == "STOPPED":
+            return task, time.monotonic() - started
+        if time.monotonic() - started >= params["wait_timeout"]:
+            return task, None
+        time.sleep(params["poll_seconds"])
+
+
+def run(module, ecs, logs):
+    params = module.params
+    service = describe_service(ecs, params["cluster"], params["service"])
+    if service is None:
+        module.fail_json(
+            msg=f"ECS service {params['service']} does not exist in cluster {params['cluster']}."
+            " Run playbooks/provision.yml for this environment first. Nothing was run."
+        )
+    arn, body, registered = revision_to_run(module, ecs)
+    container = body["containerDefinitions"][0]
+    result = dict(
+        changed=True,
+        task_definition_arn=arn,
+        registered=registered,
+        task_arn="",
+        exit_code=None,
+        stopped_reason="",
+        log_stream="",
+        log_tail=[],
+        seconds=0.0,
+    )
+    if module.check_mode:
+        module.exit_json(**result)
+
+    try:
+        task = run_task(ecs, run_request(params, service, arn, container["name"]))
+    except TaskNotStartedError as e:
+        module.fail_json(msg=f"{e}. Nothing ran.", **result)
+    result["task_arn"] = task["taskArn"]
+    group, stream = awslogs_stream(container, task["taskArn"])
+    result["log_stream"] = f"{group}:{stream}" if group else ""
+    task, waited = wait_until_stopped(module, ecs, task["taskArn"])
+    if group:
+        events = latest_task_log_events(logs, group, stream, params["log_lines"])
+        result["log_tail"] = [event["message"] for event in sorted(events, key=lambda event: event["timestamp"])]
+    result["seconds"] = round(waited or params["wait_timeout"], 1)
+    outcome = task_outcome(task, container["name"])
+    result.update(exit_code=outcome["exit_code"], stopped_reason=outcome["stopped_reason"])
+    where = f"Its log stream: {result['log_stream']}." if group else "It has no awslogs stream."
+    if waited is None:
+        module.fail_json(
+            msg=f"Task {task['taskArn']} still runs after {params['wait_timeout']} s; it was left running"
+            f" (stopping it halfway could leave its work half done). {where}",
+            **result,
+        )
+    if outcome["problem"]:
+        module.fail_json(msg=f"Task {task['taskArn']} {outcome['problem']}. {where}", **result)
+    module.exit_json(**result)
+
+
+def main():
+    argument_spec = dict(
+        cluster=dict(type="str", required=True),
+        service=dict(type="str", required=True),
+        task_definition=dict(type="str", required=True),
+        image=dict(type="str"),
+        command=dict(type="list", elements="str", required=True),
+        environment=dict(type="dict", default={}),
+        started_by=dict(type="str", default="switchyard"),
+        wait_timeout=dict(type="int", default=900),
+        poll_seconds=dict(type="float", default=5),
+        log_lines=dict(type="int", default=20),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    problem = poll_problem(module.params["poll_seconds"])
+    if problem:
+        module.fail_json(msg=problem)
+    try:
+        run(module, client(module, "ecs"), client(module, "logs"))
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""A promote's migration step on the sandbox: a one-off ECS task of the new image, waited for, before
+the new colour runs; a failing one stops the promote before any traffic moves.
+
+The sandbox emulator plays the one-off task's container (scripts/sandbox_emulator.py): it applies
+the sample service's migrations to a database it keeps in memory, by the service's own rules.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.integration.test_promote import REPO_IMAGE
+
+pytestmark = pytest.mark.sandbox
+
+
+def migration_tasks(sandbox) -> list[dict]:
+    ecs, cluster = sandbox.ecs, sandbox.stack["cluster_name"]
+    arns = ecs.list_tasks(cluster=cluster, desiredStatus="STOPPED")["taskArns"]
+    arns += ecs.list_tasks(cluster=cluster)["taskArns"]
+    tasks = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []
+    return [t for t in tasks if "switchyard_app.migrate" in json.dumps(t.get("overrides", {}))]
+
+
+def test_a_promote_migrates_with_a_one_off_task_of_the_new_image_before_it_runs(sandbox, promote, run_playbook):
+    live, idle = sandbox.live(), sandbox.idle()
+    live_image = sandbox.image(live)
+    before = {task["taskArn"] for task in migration_tasks(sandbox)}
+
+    run = promote(f"{REPO_IMAGE}:m1")
+
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    (task,) = [task for task in migration_tasks(sandbox) if task["taskArn"] not in before]
+    command = task["overrides"]["containerOverrides"][0]["command"]
+    assert command[:4] == ["python", "-m", "switchyard_app.migrate", "apply"]
+    assert command[4:6] == ["--release", f"{REPO_IMAGE}:m1"]
+    assert f"--keep={live_image}" in command, "the live release can still run: the migration must keep it working"
+    assert task["lastStatus"] == "STOPPED" and task["containers"][0]["exitCode"] == 0
+    assert task["startedBy"].startswith("switchyard")
+    # It ran the very revision the new colour then runs, in that colour's network.
+    assert task["taskDefinitionArn"] == sandbox.service(idle)["taskDefinition"]
+    assert sandbox.image(idle) == f"{REPO_IMAGE}:m1"
+
+    record = sandbox.records()[0]
+    assert record["image"] == f"{REPO_IMAGE}:m1" and record["outcome"] == "succeeded"
+    migrations = record["migrations"]
+    assert migrations["head"] == "0003.drop-visits-client"
+    assert migrations["task"] == task["taskArn"] and migrations["log_stream"].endswith(task["taskArn"].split("/")[-1])
+    assert all(set(m) == {"id", "phase", "seconds"} for m in migrations["applied"])
+
+    status = run_playbook("status.yml")
+    shown = " ".join(str(r.get("msg", "")) for r in status.task_results("Show the database schema"))
+    assert "Schema: 0003.drop-visits-client" in shown, shown
+
+
+def test_a_failing_migration_stops_the_promote_before_any_traffic_moves(sandbox, promote, lease):
+    before = sandbox.snapshot()
+    image = f"{REPO_IMAGE}:m2-migration-fails"
+
+    run = promote(image)
+
+    assert run.returncode != 0
+    message = " ".join(run.failure_messages())
+    assert f"The migration of {image} failed (exit code 1, log stream {sandbox.stack['log_group_name']}:" in message
+    assert "the sandbox plays a migration the database refuses" in message
+    assert "Production traffic has not moved" in message
+    after = sandbox.snapshot()
+    assert after["production"] == before["production"] and after["test"] == before["test"]
+    assert after["services"] == before["services"], "the idle colour must not run the release"
+    assert lease.item().get("state") != "held"
+    record = sandbox.records()[0]
+    assert record["image"] == image and record["outcome"] == "failed"
