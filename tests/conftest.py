@@ -265,21 +265,48 @@ def production_stand_in(sandbox_endpoint, tmp_path_factory):
         yield SimpleNamespace(env=env, provisioning=provision("provision.yml", inventory=str(PRODUCTION_INVENTORY)))
 
 
+def _needs_the_stack(item) -> bool:
+    return "provisioned" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Tests that need the session's stack last (each group in its own order): the stack is
+    provisioned in the background meanwhile (`_provision_early`), which mostly waits on the AWS
+    provider's fixed delays (an RDS instance alone: 80 s), while the tests before it run."""
+    items[:] = [item for item in items if not _needs_the_stack(item)] + [i for i in items if _needs_the_stack(i)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _provision_early(request):
+    """Starts the session's stack (and the workflow runs' production stand-in) at the first test
+    when any test needs it; `provisioned` waits for it."""
+    items = request.session.items
+    if not any(_needs_the_stack(item) for item in items):
+        yield None
+        return
+    if any(item.path.name == "test_workflow_runs.py" for item in items):
+        request.getfixturevalue("production_stand_in")  # provisions meanwhile, in the background
+    shutil.rmtree(SANDBOX_ROOT / "terraform.tfstate.d" / TF_WORKSPACE, ignore_errors=True)
+    endpoint = request.getfixturevalue("sandbox_endpoint")
+    env = {"AWS_ENDPOINT_URL": endpoint, "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE}
+    started = time.monotonic()
+    run = playbook_runner(env, "sandbox", background=True)("provision.yml")
+    yield SimpleNamespace(run=run, started=started)
+    if run.process.poll() is None:  # a session that ended before it needed the stack
+        run.kill()
+
+
 @pytest.fixture(scope="session")
-def provisioned(run_playbook, sandbox_endpoint, aws, request):
+def provisioned(_provision_early, aws):
     """The sandbox stack, provisioned once from nothing for the whole session.
 
     "initial" is how the new stack looked before any test deployed to it.
     """
-    if any(item.path.name == "test_workflow_runs.py" for item in request.session.items):
-        request.getfixturevalue("production_stand_in")  # provisions meanwhile, in the background
-    shutil.rmtree(SANDBOX_ROOT / "terraform.tfstate.d" / TF_WORKSPACE, ignore_errors=True)
-    started = time.monotonic()
-    run = run_playbook("provision.yml")
-    elapsed = time.monotonic() - started
+    run = _provision_early.run.wait(timeout=900)
+    elapsed = time.monotonic() - _provision_early.started
     assert run.returncode == 0, f"provision.yml failed: {run.failure_messages() or run.stderr}"
     facts = run.task_results("Expose the stack's outputs")[0]["ansible_facts"]
-    print(f"\nsandbox provisioned from nothing in {elapsed:.0f} s")
+    print(f"\nsandbox provisioned from nothing in {elapsed:.0f} s (in the background)")
     stack = facts["provision_stack"]
     elbv2, ecs = aws("elbv2"), aws("ecs")
     listeners = elbv2.describe_listeners(LoadBalancerArn=stack["load_balancer_arn"])["Listeners"]

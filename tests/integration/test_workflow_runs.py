@@ -78,7 +78,8 @@ def production(production_stand_in):
 
 
 @pytest.fixture(scope="module")
-def runner(sandbox_endpoint, production, tmp_path_factory):
+def runner(provisioned, production, tmp_path_factory):
+    """Staging is the session's stack (`provisioned`), production the stand-in."""
     checkout = checkout_with_inventories(
         REPO,
         {"staging": REPO / "inventories" / "sandbox", "production": PRODUCTION_INVENTORY},
