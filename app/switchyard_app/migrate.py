@@ -3,14 +3,16 @@
   python -m switchyard_app.migrate apply --release IMAGE [--keep IMAGE ...]
   python -m switchyard_app.migrate lint [DIRECTORY]
 
-apply connects as the migration role (DB_* as for the service; DB_USER is the role that owns the
-schema) and, under yoyo's lock, applies the migrations this release ships that the database lacks.
+apply connects as the migration role, the schema's owner: DB_USER and DB_PASSWORD, or on AWS the
+credentials in the secret DB_MIGRATION_SECRET_ARN names (only the migration task's role may read
+it), and, under yoyo's lock, applies the migrations this release ships that the database lacks.
 --keep names every release that can still run against this database (the live one and one on
 standby): a pending contract migration is refused, before anything is applied, unless each of
 them already ships every migration before it; and a release that lacks a contract migration the
 database already has is refused (it would read what that removed). The runtime role
-(DB_RUNTIME_USER, app_runtime) gets only reads and writes of rows, never DDL. Statements wait at
-most 5 s for a lock (PGOPTIONS). The last line printed is a JSON summary.
+(DB_RUNTIME_USER, app_runtime; on AWS the secret DB_RUNTIME_SECRET_ARN) gets only reads and writes
+of rows, never DDL. Statements wait at most 5 s for a lock (PGOPTIONS). The last line printed is a
+JSON summary.
 
 Exit codes: 0 applied (or nothing to do), 3 a contract migration refused, 4 the lint failed,
 1 anything else (the database refused a statement, cannot connect...).
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -36,9 +39,44 @@ RELEASES_TABLE = "switchyard_releases"  # which migrations each release shipped 
 CONTRACTS_TABLE = "switchyard_contracts"  # the contract migrations applied, and by which release
 
 
+def secrets_manager():
+    import boto3  # noqa: PLC0415 - only the AWS path needs it
+
+    return boto3.client("secretsmanager")
+
+
+def migration_credentials() -> tuple[str, str]:
+    """(user, password) of the schema's owner: on AWS from the secret DB_MIGRATION_SECRET_ARN (the
+    master's, which only the migration task's role may read), else DB_USER and DB_PASSWORD."""
+    secret_arn = os.environ.get("DB_MIGRATION_SECRET_ARN")
+    if not secret_arn:
+        return os.environ.get("DB_USER", "app"), os.environ.get("DB_PASSWORD", "")
+    secret = json.loads(secrets_manager().get_secret_value(SecretId=secret_arn)["SecretString"])
+    os.environ["DB_MIGRATION_PASSWORD"] = secret["password"]  # scrubbed from any error text
+    return secret["username"], secret["password"]
+
+
+def runtime_credentials() -> tuple[str, str | None]:
+    """(role, password) of the service's own role: on AWS from its secret DB_RUNTIME_SECRET_ARN,
+    which Terraform writes without a password (so that none enters its state): the first migration
+    draws one and stores it there, before any release that connects starts. Else DB_RUNTIME_USER
+    and DB_RUNTIME_PASSWORD."""
+    secret_arn = os.environ.get("DB_RUNTIME_SECRET_ARN")
+    if not secret_arn:
+        return os.environ.get("DB_RUNTIME_USER", "app_runtime"), os.environ.get("DB_RUNTIME_PASSWORD")
+    client = secrets_manager()
+    secret = json.loads(client.get_secret_value(SecretId=secret_arn)["SecretString"])
+    if not secret.get("password"):
+        # Stored before the role gets it: a migration that fails in between sets it next time.
+        secret["password"] = secrets.token_urlsafe(32)
+        client.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(secret))
+    os.environ["DB_RUNTIME_PASSWORD"] = secret["password"]  # scrubbed from any error text
+    return secret["username"], secret["password"]
+
+
 def database_uri() -> str:
-    user = quote(os.environ.get("DB_USER", "app"), safe="")
-    password = os.environ.get("DB_PASSWORD", "")
+    user, password = migration_credentials()
+    user = quote(user, safe="")
     credentials = f"{user}:{quote(password, safe='')}" if password else user
     host, port = os.environ.get("DB_HOST", "localhost"), os.environ.get("DB_PORT", "5432")
     sslmode = os.environ.get("DB_SSLMODE", "prefer")
@@ -47,7 +85,7 @@ def database_uri() -> str:
 
 def scrubbed(text: str) -> str:
     """The text without any password it may quote (a driver's message can carry the URI)."""
-    for name in ("DB_PASSWORD", "DB_RUNTIME_PASSWORD"):
+    for name in ("DB_PASSWORD", "DB_RUNTIME_PASSWORD", "DB_MIGRATION_PASSWORD"):
         secret = os.environ.get(name)
         if secret:
             text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
@@ -116,12 +154,14 @@ def older_release_refusal(release: str, ids: list[str], contracts: dict[str, str
 
 def grant_runtime_role(cursor, database: str) -> None:
     """Rows, never DDL: the service's role may read and write data, and create or change nothing."""
-    name = os.environ.get("DB_RUNTIME_USER", "app_runtime")
-    role, password = sql.Identifier(name), os.environ.get("DB_RUNTIME_PASSWORD")
+    name, password = runtime_credentials()
+    role = sql.Identifier(name)
     if not cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone():
         cursor.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
     if password:
-        cursor.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(password)))
+        # libpq's SCRAM verifier, never the password itself: a statement can reach the server's log.
+        verifier = cursor.connection.pgconn.encrypt_password(password.encode(), name.encode(), b"scram-sha-256")
+        cursor.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(verifier.decode())))
     for statement in (
         "GRANT CONNECT ON DATABASE {database} TO {role}",
         "REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC, {role}",

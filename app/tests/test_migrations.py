@@ -188,3 +188,43 @@ def test_a_failing_lint_stops_the_migration_before_it_connects(tmp_path):
     code, summary, stderr = run_migrate({"DB_HOST": "192.0.2.1", "DB_PORT": "5432"}, tmp_path, "v9")
     assert code == migrate.LINT_FAILED and "declared expand, but DROP TABLE visits" in stderr
     assert summary["problems"]
+
+
+def test_on_aws_the_owner_comes_from_its_secret_and_the_first_migration_draws_the_services_password(
+    database, tmp_path, monkeypatch
+):
+    # As the migration task runs on ECS: the owner's credentials come from the master's secret, and
+    # the service's secret, which Terraform writes without a password, gets one.
+    from moto import mock_aws  # noqa: PLC0415 - the AWS path only
+
+    with mock_aws():
+        import boto3  # noqa: PLC0415
+
+        secrets = boto3.client("secretsmanager", region_name="us-east-1")
+        owner = json.dumps({"username": "app", "password": "owner-Secret-0815"})
+        master = secrets.create_secret(Name="rds!db-switchyard", SecretString=owner)["ARN"]
+        service = json.dumps({"username": "app_runtime", "password": ""})
+        runtime = secrets.create_secret(Name="switchyard-database-runtime-1", SecretString=service)["ARN"]
+        for name, value in {**database, "DB_USER": "app_runtime", "DB_PASSWORD": ""}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("DB_MIGRATION_SECRET_ARN", master)
+        monkeypatch.setenv("DB_RUNTIME_SECRET_ARN", runtime)
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        for name in ("DB_RUNTIME_PASSWORD", "DB_MIGRATION_PASSWORD"):  # set by apply: gone after the test
+            monkeypatch.setenv(name, "")
+
+        # app_runtime may create nothing here: the tables exist only if the owner migrated.
+        first = migrate.apply("v3", [], release(tmp_path, 3))
+        drawn = json.loads(secrets.get_secret_value(SecretId=runtime)["SecretString"])
+        again = migrate.apply("v3", [], release(tmp_path, 3))
+        kept = json.loads(secrets.get_secret_value(SecretId=runtime)["SecretString"])
+
+    assert first[0] == 0 and first[1]["head"] == IDS[-1] and again[0] == 0, (first, again)
+    assert "agent" in columns(database), "the owner, not the runtime role, created the schema"
+    assert drawn["username"] == "app_runtime" and len(drawn["password"]) >= 32
+    assert kept == drawn, "a later migration keeps the password the running releases have"
+    with psycopg.connect(host=database["DB_HOST"], port=database["DB_PORT"], user="app", dbname="postgres") as conn:
+        stored = conn.execute("SELECT rolpassword FROM pg_authid WHERE rolname = 'app_runtime'").fetchone()[0]
+    assert stored.startswith("SCRAM-SHA-256$4096:") and drawn["password"] not in stored
+    printed = json.dumps([first, again])
+    assert drawn["password"] not in printed and "owner-Secret" not in printed

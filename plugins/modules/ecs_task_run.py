@@ -44,6 +44,13 @@ options:
     description: Environment overrides of the first container (names to values). Never secrets.
     type: dict
     default: {}
+  task_role_arn:
+    description:
+      - Task role of this task only, in place of the task definition's (RunTask's
+        C(overrides.taskRoleArn)). A migration task reads the schema owner's credentials so,
+        which the service's own role may not read.
+    type: str
+    version_added: 0.4.0
   started_by:
     description: The task's C(startedBy), which names who ran it in ECS's console and events.
     type: str
@@ -168,12 +175,15 @@ def run_request(params, service, task_definition_arn, container):
     overrides = {"name": container, "command": params["command"]}
     if params["environment"]:
         overrides["environment"] = [{"name": k, "value": str(v)} for k, v in params["environment"].items()]
+    task_overrides = {"containerOverrides": [overrides]}
+    if params["task_role_arn"]:
+        task_overrides["taskRoleArn"] = params["task_role_arn"]
     request = dict(
         cluster=params["cluster"],
         taskDefinition=task_definition_arn,
         count=1,
         startedBy=params["started_by"][:128],
-        overrides={"containerOverrides": [overrides]},
+        overrides=task_overrides,
     )
     for field in ("networkConfiguration", "platformVersion", "capacityProviderStrategy"):
         if service.get(field):
@@ -254,6 +264,7 @@ def main():
         image=dict(type="str"),
         command=dict(type="list", elements="str", required=True),
         environment=dict(type="dict", default={}),
+        task_role_arn=dict(type="str"),
         started_by=dict(type="str", default="switchyard"),
         wait_timeout=dict(type="int", default=900),
         poll_seconds=dict(type="float", default=5),

@@ -39,3 +39,33 @@ def test_the_lease_table_the_contract_names_is_on_demand_expiring_recoverable_an
     backups = dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
     recovery = backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
     assert recovery == "ENABLED", f"{name} must have point-in-time recovery, not {recovery}"
+
+
+def _policy_documents(iam, role_name: str) -> str:
+    names = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    return json.dumps([iam.get_role_policy(RoleName=role_name, PolicyName=n)["PolicyDocument"] for n in names])
+
+
+def test_the_service_connects_as_its_own_role_and_only_the_migration_task_reads_the_masters(provisioned, aws):
+    stack = provisioned["stack"]
+    master = stack["migration"]["environment"]["DB_MIGRATION_SECRET_ARN"]
+    revision = aws("ecs").describe_task_definition(taskDefinition=stack["task_family"])["taskDefinition"]
+    container = revision["containerDefinitions"][0]
+    secrets = {s["name"]: s["valueFrom"] for s in container.get("secrets", [])}
+    assert set(secrets) == {"DB_USER", "DB_PASSWORD"}, secrets
+    assert not any(value.startswith(master) for value in secrets.values()), "the service must not get the master"
+    runtime = json.loads(
+        aws("secretsmanager").get_secret_value(SecretId=secrets["DB_USER"].split(":username::")[0])["SecretString"]
+    )
+    # Terraform writes it without a password (none may enter its state); the first migration draws one.
+    assert runtime == {"username": "app_runtime", "password": ""}, "Terraform must write no password"
+    assert stack["migration"]["environment"]["DB_RUNTIME_SECRET_ARN"] == secrets["DB_USER"].split(":username::")[0]
+    environment = {e["name"]: e["value"] for e in container.get("environment", [])}
+    assert environment.get("DB_SSLMODE") == "verify-full" and environment.get("PGSSLROOTCERT"), environment
+
+    iam = aws("iam")
+    migration_role = stack["migration"]["task_role_arn"].split("/")[-1]
+    assert migration_role == f"{stack['name']}-migration"
+    assert master in _policy_documents(iam, migration_role), "the migration task's role must read the master"
+    for role in (revision["taskRoleArn"], revision["executionRoleArn"]):
+        assert master not in _policy_documents(iam, role.split("/")[-1]), f"{role} must not read the master secret"

@@ -39,6 +39,12 @@ def test_a_promote_migrates_with_a_one_off_task_of_the_new_image_before_it_runs(
     assert f"--keep={live_image}" in command, "the live release can still run: the migration must keep it working"
     assert task["lastStatus"] == "STOPPED" and task["containers"][0]["exitCode"] == 0
     assert task["startedBy"].startswith("switchyard")
+    # It reads the schema owner's credentials with its own role, which the service's tasks lack.
+    migration = sandbox.stack["migration"]
+    assert task["overrides"].get("taskRoleArn") == migration["task_role_arn"], task["overrides"]
+    environment = task["overrides"]["containerOverrides"][0].get("environment", [])
+    secret = migration["environment"]["DB_MIGRATION_SECRET_ARN"]
+    assert {"name": "DB_MIGRATION_SECRET_ARN", "value": secret} in environment, environment
     # It ran the very revision the new colour then runs, in that colour's network.
     assert task["taskDefinitionArn"] == sandbox.service(idle)["taskDefinition"]
     assert sandbox.image(idle) == f"{REPO_IMAGE}:m1"

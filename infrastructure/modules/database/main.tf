@@ -50,3 +50,23 @@ resource "aws_db_instance" "this" {
     prevent_destroy = true
   }
 }
+
+# The service's own role, which the release's migrations create with rows-only grants
+# (app/switchyard_app/migrate.py). Terraform writes the secret without a password, so none ever
+# enters state; the first migration draws one, sets it on the role and stores it here (its task
+# role alone may), before any release that connects starts.
+resource "aws_secretsmanager_secret" "runtime" {
+  #checkov:skip=CKV2_AWS_57:rotation would change the password under running tasks (ECS injects it at start); the migrations own it
+  name_prefix = "${var.name}-database-runtime-"
+  description = "Credentials of the service's database role ${var.runtime_username} (rows only, no DDL)."
+  kms_key_id  = var.kms_key_arn
+  tags        = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "runtime" {
+  secret_id     = aws_secretsmanager_secret.runtime.id
+  secret_string = jsonencode({ username = var.runtime_username, password = "" })
+  lifecycle {
+    ignore_changes = [secret_string] # the migration's version, with the password, is current
+  }
+}

@@ -57,3 +57,8 @@ output "engine_version" {
   description = "The engine version asked for: a major version, which AWS's minor upgrades keep matching."
   value       = aws_db_instance.this.engine_version
 }
+
+output "runtime_secret_arn" {
+  description = "Secrets Manager secret with the service's own credentials, rows only (an ARN, not the secret)."
+  value       = aws_secretsmanager_secret.runtime.arn
+}

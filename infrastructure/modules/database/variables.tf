@@ -106,3 +106,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "runtime_username" {
+  description = "The service's database role: the migrations grant it rows only (no DDL)."
+  type        = string
+  default     = "app_runtime"
+}

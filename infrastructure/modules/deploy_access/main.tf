@@ -19,6 +19,8 @@ locals {
   deployment_parameter_arn = "${local.arn}:ssm:${local.region}:${local.account}:parameter/switchyard/${var.name}/deployment"
   # The deployment lease table of modules/stack (lease.tf), by the same convention.
   lease_table_arn = "${local.arn}:dynamodb:${local.region}:${local.account}:table/${var.name}-deployment-lease"
+  # The service's own database credentials of modules/database (name_prefix: a suffix follows).
+  runtime_secret_arn = "${local.arn}:secretsmanager:${local.region}:${local.account}:secret:${var.name}-database-runtime-*"
   # This module's own roles and the infrastructure role's boundary, by name (no cycle through ARNs).
   own_role_arns         = ["${local.arn}:iam::${local.account}:role/${var.name}-infrastructure", "${local.arn}:iam::${local.account}:role/${var.name}-release", "${local.arn}:iam::${local.account}:role/${var.name}-status"]
   boundary_name         = "${var.name}-infrastructure-boundary"
@@ -262,6 +264,17 @@ data "aws_iam_policy_document" "infrastructure" {
     # manage_master_user_password: RDS creates the secret in the caller's name, always named rds!...
     actions   = ["secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:DescribeSecret"]
     resources = ["${local.arn}:secretsmanager:${local.region}:${local.account}:secret:rds!*"]
+  }
+  statement {
+    sid = "StackDatabaseRuntimeSecret"
+    # The service's own credentials: Terraform writes the secret without its password (the first
+    # migration adds it) and reads that first version back on refresh.
+    actions = [
+      "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret",
+      "secretsmanager:UpdateSecret", "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue",
+      "secretsmanager:GetResourcePolicy", "secretsmanager:TagResource", "secretsmanager:UntagResource",
+    ]
+    resources = [local.runtime_secret_arn]
   }
   statement {
     sid = "StackLogs"

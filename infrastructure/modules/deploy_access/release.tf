@@ -43,9 +43,13 @@ data "aws_iam_policy_document" "release" {
     resources = ["${local.arn}:ecs:${local.region}:${local.account}:service/${var.name}/${var.name}-*"]
   }
   statement {
-    sid       = "PassTaskRoles"
-    actions   = ["iam:PassRole"]
-    resources = ["${local.arn}:iam::${local.account}:role/${var.name}-task", "${local.arn}:iam::${local.account}:role/${var.name}-task-execution"]
+    sid     = "PassTaskRoles"
+    actions = ["iam:PassRole"]
+    resources = [
+      "${local.arn}:iam::${local.account}:role/${var.name}-task",
+      "${local.arn}:iam::${local.account}:role/${var.name}-task-execution",
+      "${local.arn}:iam::${local.account}:role/${var.name}-migration", # a migration task's own role
+    ]
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
@@ -114,6 +118,28 @@ data "aws_iam_policy_document" "release" {
     sid       = "PlanReadStack"
     actions   = local.stack_reads
     resources = local.stack_read_resources
+  }
+  statement {
+    sid = "PlanReadRuntimeSecret"
+    # A plan refreshes the service's secret: GetSecretValue of the version Terraform wrote, which
+    # holds no password. Never the master's (rds!...), which only the migration task's role reads.
+    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:GetSecretValue"]
+    resources = [local.runtime_secret_arn]
+  }
+  statement {
+    sid       = "PlanReadRuntimeSecretKey"
+    actions   = ["kms:Decrypt"]
+    resources = ["${local.arn}:kms:${local.region}:${local.account}:key/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Environment"
+      values   = [local.environment_tag_value]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
   }
   statement {
     sid       = "PlanReadLeaseTable"

@@ -64,6 +64,36 @@ resource "aws_iam_role_policy" "read_secrets" {
   policy = data.aws_iam_policy_document.read_secrets[0].json
 }
 
+# Migration role: the task role of a release's one-off migration task (RunTask overrides the
+# task role with it), which alone may read the database's master credentials, and store the
+# password it draws for the service's own role in the service's secret.
+resource "aws_iam_role" "migration" {
+  name               = "${var.name}-migration"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "migration" {
+  statement {
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [var.migration_secret_arn, var.runtime_secret_arn]
+  }
+  statement {
+    actions   = ["secretsmanager:PutSecretValue"]
+    resources = [var.runtime_secret_arn]
+  }
+  statement {
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "migration" {
+  name   = "migrate-the-database"
+  role   = aws_iam_role.migration.id
+  policy = data.aws_iam_policy_document.migration.json
+}
+
 # Task role: what the service's code may do in AWS. Nothing yet; grant per need.
 resource "aws_iam_role" "task" {
   name               = "${var.name}-task"

@@ -47,3 +47,8 @@ output "initial_desired_counts" {
   description = "Task counts each colour was created with (the deployment owns them afterwards)."
   value       = local.initial_count
 }
+
+output "migration_role_arn" {
+  description = "Task role of a release's migration task, which alone may read the master credentials."
+  value       = aws_iam_role.migration.arn
+}

@@ -110,3 +110,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "migration_secret_arn" {
+  description = "The secret a release's migration task reads the schema owner's credentials from (the database's master secret)."
+  type        = string
+}
+
+variable "runtime_secret_arn" {
+  description = "The service's own credentials: the migration task stores there the password it draws for the service's role."
+  type        = string
+}

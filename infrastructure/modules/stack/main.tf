@@ -89,13 +89,20 @@ module "ecs" {
     DB_HOST = module.database.address
     DB_PORT = tostring(module.database.port)
     DB_NAME = module.database.database_name
+    # TLS, with the server's name and certificate verified against RDS's CA bundle (in the image).
+    DB_SSLMODE    = "verify-full"
+    PGSSLROOTCERT = "/etc/ssl/certs/rds-global-bundle.pem"
   }
+  # The service connects as its own role (rows only); the master's credentials reach only a
+  # release's migration task, through its own task role.
   secrets = {
-    DB_USER     = "${module.database.master_secret_arn}:username::"
-    DB_PASSWORD = "${module.database.master_secret_arn}:password::"
+    DB_USER     = "${module.database.runtime_secret_arn}:username::"
+    DB_PASSWORD = "${module.database.runtime_secret_arn}:password::"
   }
-  secret_arns = [module.database.master_secret_arn]
-  tags        = local.tags
+  secret_arns          = [module.database.runtime_secret_arn]
+  migration_secret_arn = module.database.master_secret_arn
+  runtime_secret_arn   = module.database.runtime_secret_arn
+  tags                 = local.tags
 
   # Services may only attach to target groups that a listener already uses.
   depends_on = [module.load_balancer]

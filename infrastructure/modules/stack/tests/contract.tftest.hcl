@@ -51,6 +51,7 @@ override_module {
     port                  = 5432
     database_name         = "app"
     master_secret_arn     = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:rds!db-mock"
+    runtime_secret_arn    = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:switchyard-staging-database-runtime-mock"
     publicly_accessible   = false
     storage_encrypted     = true
     password_managed      = true

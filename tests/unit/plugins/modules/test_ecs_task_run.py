@@ -39,7 +39,7 @@ def revision(number, image):
     }
 
 
-def expect_start(aws, registered=True):
+def expect_start(aws, registered=True, overrides=None):
     ecs = aws.stub("ecs")
     ecs.add_response(
         "describe_services",
@@ -80,7 +80,7 @@ def expect_start(aws, registered=True):
             "taskDefinition": f"{PREFIX}:{10 if registered else 9}",
             "count": 1,
             "startedBy": "switchyard",
-            "overrides": {"containerOverrides": [{"name": "app", "command": COMMAND}]},
+            "overrides": overrides or {"containerOverrides": [{"name": "app", "command": COMMAND}]},
             "networkConfiguration": NETWORK,
             "platformVersion": "1.4.0",
             "launchType": "FARGATE",
@@ -146,6 +146,20 @@ def test_a_revision_that_runs_the_image_already_is_run_as_it_is(aws, clock):
     result = run_module(ecs_task_run, args())
 
     assert result["registered"] is False and result["task_definition_arn"] == f"{PREFIX}:9"
+
+
+def test_the_task_runs_with_its_own_role_and_environment_when_given(aws, clock):
+    role = "arn:aws:iam::123456789012:role/switchyard-production-migration"
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:master-AbCdEf"
+    environment = [{"name": "DB_MIGRATION_SECRET_ARN", "value": secret}]
+    container = {"name": "app", "command": COMMAND, "environment": environment}
+    expect_start(aws, overrides={"containerOverrides": [container], "taskRoleArn": role})
+    expect_task(aws, "STOPPED", 0)
+    expect_logs(aws, [])
+
+    result = run_module(ecs_task_run, args(task_role_arn=role, environment={"DB_MIGRATION_SECRET_ARN": secret}))
+
+    assert result["failed"] is False and result["exit_code"] == 0
 
 
 def test_a_non_zero_exit_fails_and_names_the_code_the_reason_and_the_log_stream(aws, clock):
