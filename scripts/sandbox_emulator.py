@@ -15,6 +15,9 @@ Like the sandbox harness, it plays the sample service:
 - the lines go to the container's awslogs stream (prefix/container/task id), as ECS's driver
   writes them; any other command exits 0 with one line saying nothing ran.
 
+With SWITCHYARD_EMULATOR_IAM=enforce, an IAM user's calls are checked against its policies the way
+AWS checks them (scripts/sandbox_iam.py).
+
 Run: python scripts/sandbox_emulator.py -H 127.0.0.1 -p 4566   (moto.server's own arguments)
 """
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import re
 import sys
 import time
@@ -133,4 +137,8 @@ EC2ContainerServiceBackend.run_task = run_task
 EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(requirements)
 
 if __name__ == "__main__":
+    if os.environ.get("SWITCHYARD_EMULATOR_IAM") == "enforce":
+        import sandbox_iam  # noqa: PLC0415 - beside this script
+
+        sandbox_iam.install()  # an IAM user's calls are checked as AWS checks them
     server.main(sys.argv[1:])

@@ -70,10 +70,12 @@ def harness_signals(harness_settings_file):
 
 
 @contextlib.contextmanager
-def emulator(log_dir: Path, harness_settings: Path, external: str | None = None):
+def emulator(log_dir: Path, harness_settings: Path, external: str | None = None, enforce_iam: bool = False):
     """An AWS API emulator with the sandbox harness beside it: yields (endpoint, data plane URL).
 
     external: an emulator started elsewhere instead (it is reset first: use a disposable one).
+    enforce_iam: an IAM user's calls are checked as AWS checks them (scripts/sandbox_iam.py); other
+    keys (the harness's, Terraform's, the tests') are the account's root.
     """
     process = None
     if external:
@@ -84,6 +86,8 @@ def emulator(log_dir: Path, harness_settings: Path, external: str | None = None)
         endpoint = f"http://127.0.0.1:{port}"
         log = (log_dir / "emulator.log").open("w")
         env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+        if enforce_iam:
+            env["SWITCHYARD_EMULATOR_IAM"] = "enforce"
         process = subprocess.Popen(
             # moto's server, plus the one-off tasks its ECS cannot run (scripts/sandbox_emulator.py).
             [sys.executable, str(REPO / "scripts" / "sandbox_emulator.py"), "-H", "127.0.0.1", "-p", str(port)],
@@ -253,7 +257,7 @@ def production_stand_in(sandbox_endpoint, tmp_path_factory):
     (infrastructure / "modules").symlink_to(REPO / "infrastructure" / "modules")
     root = infrastructure / "environments" / "sandbox"
     shutil.copytree(SANDBOX_ROOT, root, ignore=shutil.ignore_patterns(".terraform", "terraform.tfstate.d", "*.zip"))
-    with emulator(logs, logs / "harness.json") as (endpoint, data_plane):
+    with emulator(logs, logs / "harness.json", enforce_iam=True) as (endpoint, data_plane):
         env = {
             "AWS_ENDPOINT_URL": sandbox_endpoint,
             "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE,

@@ -1,144 +1,38 @@
-"""Least privilege proven by execution, on an emulator that enforces IAM.
+"""Least privilege proven by execution, on an emulator that checks IAM as AWS does.
 
-moto checks the policies of an IAM user's keys once its allowance of unauthenticated actions is
-spent (INITIAL_NO_AUTH_ACTION_COUNT, ../shared/notes/iam-on-the-emulator.md). Here the allowance
-creates an administrator; Terraform, signed by it, applies modules/deploy_access for staging and
-production; each role's rendered policy is given, exactly, to a user of its own, and that user's
-calls are made. A call IAM lets through reaches the service, which answers that the resource does
-not exist (nothing else is in this emulator): that is "allowed". AccessDenied is "denied".
+The emulator (scripts/sandbox_emulator.py with scripts/sandbox_iam.py) checks an IAM user's calls
+against its policies, by the resources the calls name (moto alone checks most services against
+"*" and ignores conditions); keys that are no user's are the account's root. Terraform, signed as
+the root, applies modules/deploy_access for staging and production; each role's rendered policy is
+given, exactly, to a user of its own, and that user's calls are made. A call IAM lets through
+reaches the service, which answers that the resource does not exist (nothing else is in this
+emulator): that is "allowed". AccessDenied is "denied". The playbooks themselves run under the
+release role's policy in tests/integration/test_workflow_runs.py.
 
-What moto 5 can prove, and so what is proved here: it evaluates actions, Deny statements and
-resources, but it knows the resource of a request only for IAM (a role that exists), S3 and STS;
-for every other service it checks the resource "*", which no statement scoped to the stack
-matches. Nor does it read condition keys (a statement with a condition denies there). So IAM
-escalations and the Terraform state are proved by execution; the scoping of listeners, services,
-the lease table, the records and the conditioned statements (passing the task roles to ECS only,
-the KMS key and the network by the Environment tag, AdministratorAccess by policy ARN) are held by
-tests/infrastructure/test_deploy_policy.py and the modules' terraform tests.
+What is proved here: IAM escalations, the Terraform state, and each release role on its own
+stack's listeners, services, lease, contract and records and on none of the other environment's.
+What the emulator cannot check is held by tests/infrastructure/test_deploy_policy.py and the
+modules' terraform tests: iam:PassRole (passing the task roles to ECS only; no emulated service
+asks for it), and the statements conditioned on a key the emulator does not supply (the KMS key
+and the network by the Environment tag, attaching policies by iam:PolicyARN).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import REPO, _answers, _free_port
-
-ACCOUNT = "123456789012"
-ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-ROOT = """
-terraform {{
-  required_providers {{
-    aws = {{ source = "hashicorp/aws", version = "~> 5.100" }}
-  }}
-}}
-provider "aws" {{
-  region                      = "us-east-1"
-  access_key                  = "{access_key}"
-  secret_key                  = "{secret_key}"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  endpoints {{
-    iam = "{endpoint}"
-    sts = "{endpoint}"
-  }}
-}}
-module "staging" {{
-  source               = "{module}"
-  name                 = "switchyard-staging"
-  github_repository    = "acme/switchyard"
-  github_environment   = "staging"
-  state_bucket         = "acme-terraform-state"
-  state_key            = "switchyard/staging.tfstate"
-  ecr_repository_arn   = "arn:aws:ecr:us-east-1:{account}:repository/switchyard/app"
-  image_push           = true
-}}
-module "production" {{
-  source               = "{module}"
-  name                 = "switchyard-production"
-  github_repository    = "acme/switchyard"
-  github_environment   = "production"
-  workflow_branch      = "main"
-  create_oidc_provider = false
-  state_bucket         = "acme-terraform-state"
-  state_key            = "switchyard/production.tfstate"
-  ecr_repository_arn   = "arn:aws:ecr:us-east-1:{account}:repository/switchyard/app"
-  depends_on           = [module.staging]
-}}
-output "policies" {{
-  value = {{
-    staging = {{
-      release        = module.staging.release_policy_json
-      infrastructure = module.staging.infrastructure_policy_json
-    }}
-    production = {{
-      release        = module.production.release_policy_json
-      infrastructure = module.production.infrastructure_policy_json
-    }}
-  }}
-}}
-"""
+from tests.integration.deploy_access import ACCOUNT
 
 
 @pytest.fixture(scope="module")
-def enforcing(tmp_path_factory):
-    """An emulator that enforces IAM after three unchecked calls, which make the administrator."""
-    log_dir = tmp_path_factory.mktemp("least-privilege")
-    port = _free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3", "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
-    with (log_dir / "emulator.log").open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + 20
-        while not _answers(endpoint):
-            assert process.poll() is None and time.monotonic() < deadline, f"no emulator on {endpoint}"
-            time.sleep(0.1)
-        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
-                           aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")  # fmt: skip
-        iam.create_user(UserName="admin")
-        iam.put_user_policy(UserName="admin", PolicyName="admin", PolicyDocument=json.dumps(ADMIN))
-        key = iam.create_access_key(UserName="admin")["AccessKey"]
-        yield endpoint, key, log_dir
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def users(enforcing):
-    """Terraform applies deploy_access (signed by the administrator); a user per role carries its policy."""
-    endpoint, admin, log_dir = enforcing
-    root = log_dir / "root"
-    root.mkdir()
-    (root / "main.tf").write_text(
-        ROOT.format(
-            access_key=admin["AccessKeyId"],
-            secret_key=admin["SecretAccessKey"],
-            endpoint=endpoint,
-            module=REPO / "infrastructure" / "modules" / "deploy_access",
-            account=ACCOUNT,
-        )
-    )
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(REPO / ".cache" / "terraform.tfrc"), "TF_IN_AUTOMATION": "1"}
-    for command in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
-        done = subprocess.run(["terraform", *command], cwd=root, env=env, capture_output=True, text=True, check=False)
-        assert done.returncode == 0, f"terraform {command[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    output = subprocess.run(["terraform", "output", "-json", "policies"], cwd=root, env=env,
-                            capture_output=True, text=True, check=True)  # fmt: skip
-    policies = json.loads(output.stdout)
+def users(enforcing, deploy_access_policies):
+    """A user per role carries the policy Terraform rendered for it (tests/integration/conftest.py)."""
+    endpoint, admin, _ = enforcing
+    policies = deploy_access_policies
     iam = client(endpoint, admin, "iam")
     keys = {}
     for environment, roles in policies.items():
@@ -160,7 +54,9 @@ def outcome(call) -> str:
     try:
         call()
     except ClientError as e:
-        return "denied" if e.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException") else "allowed"
+        # JSON services (ECS, DynamoDB, Logs, SSM) get moto's AccessDenied as a bare 403.
+        denied = e.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException", "403")
+        return "denied" if denied else "allowed"
     return "allowed"
 
 
@@ -247,3 +143,36 @@ def test_only_the_infrastructure_role_writes_its_state_and_the_release_role_only
     assert outcome(lambda: release.delete_object(Bucket=STATE, Key=key)) == "denied"
     assert outcome(lambda: other.put_object(Bucket=STATE, Key=key, Body=b"{}")) == "denied"
     assert outcome(lambda: other.get_object(Bucket=STATE, Key=key)) == "denied"
+
+
+def arn(service: str, environment: str, resource: str) -> str:
+    return f"arn:aws:{service}:us-east-1:{ACCOUNT}:{resource}".replace("{env}", f"switchyard-{environment}")
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_a_release_role_acts_on_its_own_stack_and_is_denied_on_the_other_environments(users, environment):
+    """Listeners, services, the lease, the contract and the records, by the ARNs the calls name
+    (nothing exists here: IAM decides, then the service answers that it has no such thing)."""
+    listener = "listener/app/{env}/0123456789abcdef/fedcba9876543210"
+    calls = {
+        "switch its listener": lambda env, c: c("elbv2").modify_listener(
+            ListenerArn=arn("elasticloadbalancing", env, listener), Port=443
+        ),
+        "deploy its service": lambda env, c: c("ecs").update_service(
+            cluster=f"switchyard-{env}", service=f"switchyard-{env}-green", desiredCount=1
+        ),
+        "take its lease": lambda env, c: c("dynamodb").put_item(
+            TableName=f"switchyard-{env}-deployment-lease", Item={"environment": {"S": env}}
+        ),
+        "read its contract": lambda env, c: c("ssm").get_parameter(Name=f"/switchyard/switchyard-{env}/deployment"),
+        "write its records": lambda env, c: c("logs").put_log_events(
+            logGroupName=f"/switchyard/switchyard-{env}/deployments",
+            logStreamName="records",
+            logEvents=[{"timestamp": 1, "message": "{}"}],
+        ),
+    }
+    release = lambda service: users(f"{environment}-release", service)  # noqa: E731
+    own = {name: outcome(lambda call=call: call(environment, release)) for name, call in calls.items()}
+    other = {name: outcome(lambda call=call: call(OTHER[environment], release)) for name, call in calls.items()}
+    assert own == dict.fromkeys(calls, "allowed"), own
+    assert other == dict.fromkeys(calls, "denied"), other

@@ -16,7 +16,8 @@ import json
 import boto3
 import pytest
 
-from tests.conftest import PRODUCTION_INVENTORY, REPO
+from tests.conftest import PRODUCTION_INVENTORY, REPO, playbook_runner
+from tests.integration.test_promote import FAST
 from tests.workflow_runner import Runner, checkout_with_inventories
 
 pytestmark = pytest.mark.sandbox
@@ -147,3 +148,54 @@ def test_develop_to_staging_then_main_to_production_then_rollback_and_finalize(r
     for environment in ("staging", "production"):
         finalized = runner("main", environment).run_job("finalize.yml", "finalize", matrix={"environment": environment})
         assert finalized.steps[-1] == "Finalize", finalized.steps
+
+
+@pytest.fixture(scope="module")
+def signed_by(production, production_aws, deploy_access_policies):
+    """Playbooks on the production stand-in signed by an IAM user that carries exactly the policy
+    Terraform renders for a role (modules/deploy_access, tests/integration/conftest.py), or none:
+    its emulator checks an IAM user's calls as AWS does (scripts/sandbox_iam.py); other keys, as
+    the harness's, are the account's root."""
+    endpoint = production["SWITCHYARD_PRODUCTION_ENDPOINT_URL"]
+    policies = deploy_access_policies
+    iam = production_aws("iam")
+
+    def runner(role: str | None, environment: str = "production"):
+        name = f"{environment}-{role or 'nothing'}"
+        iam.create_user(UserName=name)
+        if role:
+            iam.put_user_policy(UserName=name, PolicyName=role, PolicyDocument=policies[environment][role])
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        connection = {
+            "region": "us-east-1",
+            "endpoint_url": endpoint,
+            "access_key": key["AccessKeyId"],
+            "secret_key": key["SecretAccessKey"],
+        }
+        run = playbook_runner(production, str(PRODUCTION_INVENTORY))
+        return lambda playbook, *args: run(playbook, "-e", json.dumps({"switchyard_aws_connection": connection}), *args)
+
+    return runner
+
+
+def test_promote_status_rollback_and_finalize_pass_with_exactly_the_release_roles_policy(signed_by, production_aws):
+    for refused, why in ((signed_by(None), "no policy"), (signed_by("release", "staging"), "staging's release role")):
+        run = refused("status.yml")
+        assert run.returncode != 0, f"a user with {why} read production's status: IAM is not enforced"
+        assert "AccessDenied" in " ".join(run.failure_messages()) + run.stderr, run.failure_messages()
+
+    release = signed_by("release")
+    image = f"{REPOSITORY}@sha256:{hashlib.sha256(b'least privilege').hexdigest()}"
+    production = contract(production_aws, "production")
+    before = live_image(production_aws, production)
+    for playbook, *args in (
+        ("status.yml",),
+        ("promote.yml", "-e", f"image={image}", *FAST, "-e", "switchyard_standby_seconds=0"),
+        ("rollback.yml",),
+        ("finalize.yml",),
+    ):
+        run = release(playbook, *args)
+        assert run.returncode == 0, f"{playbook} under the release role: {run.failure_messages() or run.stderr}"
+        if playbook == "promote.yml":
+            assert live_image(production_aws, production) == image
+    assert live_image(production_aws, production) == before, "the rollback restored the release before"
