@@ -11,6 +11,8 @@ to a listener, a service or a table never matches; and it does not evaluate cond
 - evaluates the conditions of a statement (String*, Arn*, Bool, ...IfExists): one that does not
   hold makes the statement not apply, as in AWS, where moto would deny;
 - checks cloudwatch:* actions under their IAM prefix (moto takes the signing name, monitoring);
+- checks what AWS checks besides a request's own action (ecs:TagResource when a task definition
+  is registered with tags);
 - lets a request signed with keys that are no IAM user's through unchecked: they are the account's
   root (the harness, Terraform, the tests' own reads), so enforcement starts with the first call.
 
@@ -86,6 +88,15 @@ def request_resources(  # noqa: PLR0911, PLR0912 - one branch per service and ki
     return None
 
 
+def implied_checks(service: str, action: str, params: dict, region: str, account: str) -> list[tuple]:
+    """[(action, resources, condition values)] that AWS also checks for a request: creating an ECS
+    resource with tags needs ecs:TagResource on it (with ecs:CreateAction)."""
+    if service == "ecs" and action == "RegisterTaskDefinition" and params.get("tags"):
+        revision = f"arn:aws:ecs:{region}:{account}:task-definition/{params['family']}:*"  # the next one
+        return [("ecs:TagResource", [revision], {"aws:RequestedRegion": region, "ecs:CreateAction": action})]
+    return []
+
+
 def condition_holds(operator: str, expected, actual) -> bool:
     """One condition operator of a statement, against the request's value of its key."""
     if_exists = operator.endswith("IfExists")
@@ -119,6 +130,17 @@ def _params(response) -> dict:
         return response._get_params()
 
 
+def request_checks(response, resource: str, partition: str) -> list[tuple]:
+    """[(action or None for the request's own, resources, condition values)] to check for it."""
+    region, account = getattr(response, "region", ""), response.current_account
+    own = ([resource], {"aws:RequestedRegion": region})
+    if resource != "*":  # moto knows the resource (IAM, S3, STS)
+        return [(None, *own)]
+    service, action, params = getattr(response, "service_name", ""), response._get_action(), _params(response)
+    resolved = request_resources(service, action, params, region, account, partition=partition)
+    return [(None, *(resolved or own)), *implied_checks(service, action, params, region, account)]
+
+
 def install() -> None:
     """Patch moto (in this process) as the module's docstring says; enforcement starts at once."""
     from moto import settings  # noqa: PLC0415 - moto only where the emulator runs
@@ -138,13 +160,7 @@ def install() -> None:
         partition = getattr(self, "partition", "aws")
         if not key or not is_user_key(self.current_account, partition, key):
             return None  # the account's root
-        resolved = None
-        if resource == "*":
-            service = getattr(self, "service_name", "")
-            resolved = request_resources(
-                service, self._get_action(), _params(self), self.region, self.current_account, partition=partition
-            )
-        token = _REQUEST.set(resolved or ([resource], {"aws:RequestedRegion": getattr(self, "region", "")}))
+        token = _REQUEST.set(request_checks(self, resource, partition))
         try:
             return original_authorize(self, iam_request_cls, resource)
         finally:
@@ -153,21 +169,22 @@ def install() -> None:
     def check_action_permitted(self, resource):
         if self._action == "sts:GetCallerIdentity":
             return
-        resources, values = _REQUEST.get() or ([resource], {})
         prefix, _, operation = self._action.partition(":")
-        self._action = f"{PREFIXES.get(prefix, prefix)}:{operation}"
+        requested = f"{PREFIXES.get(prefix, prefix)}:{operation}"
         policies = self._access_key.collect_policies()
-        for each in resources:
-            permitted = False
-            for policy in policies:
-                result = IAMPolicy(policy).is_action_permitted(self._action, each, None, values)
-                if result == PermissionResult.DENIED:
+        for action, resources, values in _REQUEST.get() or [(None, [resource], {})]:
+            self._action = action or requested  # named in the AccessDenied message
+            for each in resources:
+                permitted = False
+                for policy in policies:
+                    result = IAMPolicy(policy).is_action_permitted(self._action, each, None, values)
+                    if result == PermissionResult.DENIED:
+                        self._raise_access_denied()
+                    permitted = permitted or result == PermissionResult.PERMITTED
+                if self._is_assuming_role_operation(each):
+                    permitted = permitted and self._check_role_trust_relationship(each)
+                if not permitted:
                     self._raise_access_denied()
-                permitted = permitted or result == PermissionResult.PERMITTED
-            if self._is_assuming_role_operation(each):
-                permitted = permitted and self._check_role_trust_relationship(each)
-            if not permitted:
-                self._raise_access_denied()
 
     def statement_is_action_permitted(self, action, resource="*", principal=None, values=None):
         conditions = self._statement.get("Condition") or {}

@@ -186,6 +186,7 @@ RELEASE_WRITES = {
     "elasticloadbalancing:ModifyRule",
     "ecs:UpdateService",  # the new image, the desired count
     "ecs:RegisterTaskDefinition",
+    "ecs:TagResource",  # the tags of a new revision, only as it is registered
     "ecs:RunTask",  # the release's migrations, once, as a one-off task of its image
     "iam:PassRole",  # the stack's task roles, to ECS only
     "logs:CreateLogStream",  # the deployment records

@@ -37,6 +37,13 @@ POLICY = {
             "Resource": ARN % "elasticloadbalancing" + "listener/app/prod/*",
         },
         {"Effect": "Allow", "Action": "cloudwatch:GetMetricData", "Resource": "*"},
+        {"Effect": "Allow", "Action": "ecs:RegisterTaskDefinition", "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": "ecs:TagResource",
+            "Resource": ARN % "ecs" + "task-definition/prod:*",
+            "Condition": {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
+        },
     ],
 }
 
@@ -101,6 +108,10 @@ def test_a_users_calls_are_allowed_on_the_resources_its_policy_names_only(user):
     client, _ = user
     ecs, ssm, dynamodb, logs, elbv2 = (client(s) for s in ("ecs", "ssm", "dynamodb", "logs", "elbv2"))
     listener = ARN % "elasticloadbalancing" + "listener/app/%s/0123456789abcdef/0123456789abcdef"
+
+    def register(family, **tags):
+        return ecs.register_task_definition(family=family, containerDefinitions=[{"name": "app", "image": "x"}], **tags)
+
     cases = {
         "the service": (lambda: ecs.update_service(cluster="prod", service="prod-blue", desiredCount=1), "allowed"),
         "another cluster's": (lambda: ecs.update_service(cluster="stage", service="prod-blue"), "denied"),
@@ -128,6 +139,9 @@ def test_a_users_calls_are_allowed_on_the_resources_its_policy_names_only(user):
             ),
             "allowed",
         ),
+        "a revision with tags": (lambda: register("prod", tags=[{"key": "Stack", "value": "prod"}]), "allowed"),
+        "another family's with tags": (lambda: register("stage", tags=[{"key": "Stack", "value": "x"}]), "denied"),
+        "a revision without tags": (lambda: register("stage"), "allowed"),
         "anything else": (lambda: client("sqs").list_queues(), "denied"),
     }
     found = {name: outcome(call) for name, (call, _) in cases.items()}

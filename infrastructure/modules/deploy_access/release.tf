@@ -43,6 +43,17 @@ data "aws_iam_policy_document" "release" {
     resources = ["${local.arn}:ecs:${local.region}:${local.account}:service/${var.name}/${var.name}-*"]
   }
   statement {
+    sid = "TagNewRevisions"
+    # A revision registered with tags (the family's, kept) needs ecs:TagResource on it.
+    actions   = ["ecs:TagResource"]
+    resources = ["${local.arn}:ecs:${local.region}:${local.account}:task-definition/${var.name}:*"]
+    condition {
+      test     = "StringEquals"
+      variable = "ecs:CreateAction"
+      values   = ["RegisterTaskDefinition"]
+    }
+  }
+  statement {
     sid     = "PassTaskRoles"
     actions = ["iam:PassRole"]
     resources = [
