@@ -88,11 +88,13 @@ def request_resources(  # noqa: PLR0911, PLR0912 - one branch per service and ki
     return None
 
 
-def implied_checks(service: str, action: str, params: dict, region: str, account: str) -> list[tuple]:
+def implied_checks(  # noqa: PLR0917 - the request's coordinates, as request_resources takes them
+    service: str, action: str, params: dict, region: str, account: str, partition: str = "aws"
+) -> list[tuple]:
     """[(action, resources, condition values)] that AWS also checks for a request: creating an ECS
     resource with tags needs ecs:TagResource on it (with ecs:CreateAction)."""
     if service == "ecs" and action == "RegisterTaskDefinition" and params.get("tags"):
-        revision = f"arn:aws:ecs:{region}:{account}:task-definition/{params['family']}:*"  # the next one
+        revision = f"arn:{partition}:ecs:{region}:{account}:task-definition/{params['family']}:*"  # the next one
         return [("ecs:TagResource", [revision], {"aws:RequestedRegion": region, "ecs:CreateAction": action})]
     return []
 
@@ -138,7 +140,9 @@ def request_checks(response, resource: str, partition: str) -> list[tuple]:
         return [(None, *own)]
     service, action, params = getattr(response, "service_name", ""), response._get_action(), _params(response)
     resolved = request_resources(service, action, params, region, account, partition=partition)
-    return [(None, *(resolved or own)), *implied_checks(service, action, params, region, account)]
+    if not resolved or not resolved[0]:  # none named (an empty list): what AWS checks then, "*"
+        resolved = own
+    return [(None, *resolved), *implied_checks(service, action, params, region, account, partition)]
 
 
 def install() -> None:

@@ -266,7 +266,10 @@ def production_stand_in(sandbox_endpoint, tmp_path_factory):
             "SWITCHYARD_PRODUCTION_TERRAFORM_DIR": str(root),
         }
         provision = playbook_runner(env, "sandbox", background=True)
-        yield SimpleNamespace(env=env, provisioning=provision("provision.yml", inventory=str(PRODUCTION_INVENTORY)))
+        provisioning = provision("provision.yml", inventory=str(PRODUCTION_INVENTORY))
+        yield SimpleNamespace(env=env, provisioning=provisioning)
+        if provisioning.process.poll() is None:  # a session that ended before it needed the stand-in
+            provisioning.kill()
 
 
 def _needs_the_stack(item) -> bool:
@@ -288,14 +291,18 @@ def _provision_early(request):
     if not any(_needs_the_stack(item) for item in items):
         yield None
         return
-    if any(item.path.name == "test_workflow_runs.py" for item in items):
-        request.getfixturevalue("production_stand_in")  # provisions meanwhile, in the background
-    shutil.rmtree(SANDBOX_ROOT / "terraform.tfstate.d" / TF_WORKSPACE, ignore_errors=True)
-    endpoint = request.getfixturevalue("sandbox_endpoint")
+    try:
+        if any(item.path.name == "test_workflow_runs.py" for item in items):
+            request.getfixturevalue("production_stand_in")  # provisions meanwhile, in the background
+        shutil.rmtree(SANDBOX_ROOT / "terraform.tfstate.d" / TF_WORKSPACE, ignore_errors=True)
+        endpoint = request.getfixturevalue("sandbox_endpoint")
+    except (Exception, pytest.fail.Exception) as error:  # noqa: BLE001 - failed by the tests that need the stack
+        yield SimpleNamespace(error=error)
+        return
     env = {"AWS_ENDPOINT_URL": endpoint, "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE}
     started = time.monotonic()
     run = playbook_runner(env, "sandbox", background=True)("provision.yml")
-    yield SimpleNamespace(run=run, started=started)
+    yield SimpleNamespace(run=run, started=started, error=None)
     if run.process.poll() is None:  # a session that ended before it needed the stack
         run.kill()
 
@@ -306,6 +313,8 @@ def provisioned(_provision_early, aws):
 
     "initial" is how the new stack looked before any test deployed to it.
     """
+    if _provision_early.error:
+        pytest.fail(f"the sandbox could not be started: {_provision_early.error}")
     run = _provision_early.run.wait(timeout=900)
     elapsed = time.monotonic() - _provision_early.started
     assert run.returncode == 0, f"provision.yml failed: {run.failure_messages() or run.stderr}"

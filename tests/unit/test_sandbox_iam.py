@@ -142,6 +142,10 @@ def test_a_users_calls_are_allowed_on_the_resources_its_policy_names_only(user):
         "a revision with tags": (lambda: register("prod", tags=[{"key": "Stack", "value": "prod"}]), "allowed"),
         "another family's with tags": (lambda: register("stage", tags=[{"key": "Stack", "value": "x"}]), "denied"),
         "a revision without tags": (lambda: register("stage"), "allowed"),
+        "services, none named (what AWS checks against *)": (
+            lambda: ecs.describe_services(cluster="prod", services=[]),
+            "denied",
+        ),
         "anything else": (lambda: client("sqs").list_queues(), "denied"),
     }
     found = {name: outcome(call) for name, (call, _) in cases.items()}

@@ -66,7 +66,10 @@ resource "aws_secretsmanager_secret" "runtime" {
 resource "aws_secretsmanager_secret_version" "runtime" {
   secret_id     = aws_secretsmanager_secret.runtime.id
   secret_string = jsonencode({ username = var.runtime_username, password = "" })
+  # TERRAFORM keeps this version labelled once the migration's is current: an unlabelled version
+  # is deleted by Secrets Manager, and Terraform would then write it again, current, without a password.
+  version_stages = ["AWSCURRENT", "TERRAFORM"]
   lifecycle {
-    ignore_changes = [secret_string] # the migration's version, with the password, is current
+    ignore_changes = [secret_string, version_stages] # the migration's version, with the password, is current
   }
 }

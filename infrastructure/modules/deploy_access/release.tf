@@ -132,8 +132,10 @@ data "aws_iam_policy_document" "release" {
   }
   statement {
     sid = "PlanReadRuntimeSecret"
-    # A plan refreshes the service's secret: GetSecretValue of the version Terraform wrote, which
-    # holds no password. Never the master's (rds!...), which only the migration task's role reads.
+    # A plan refreshes the service's secret (GetSecretValue of the version Terraform wrote, without
+    # a password); IAM cannot pin a version, so this role may read the current one, the service's
+    # own rows-only credentials, which the revisions it registers receive anyway. Never the
+    # master's (rds!...), which only the migration task's role reads.
     actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:GetSecretValue"]
     resources = [local.runtime_secret_arn]
   }
