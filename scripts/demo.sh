@@ -1,31 +1,31 @@
 #!/usr/bin/env bash
 # The sandbox demo: a fresh stack, two releases, a faulty one rolled back automatically and a
-# manual rollback, with the status between steps and a summary at the end.
+# manual rollback, with the status between steps and a summary at the end. Each step checks its
+# own outcome (what is live, and the record the run wrote) and, on a surprise, stops there with
+# what happened and what to run next.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 playbook="$here/.venv/bin/ansible-playbook"
+python="$here/.venv/bin/python"
 repo=registry.sandbox.local/switchyard/app
+status_file="$here/.sandbox/status.json"
 summary=()
 
-run() { # run <title> <expect: pass|fail> <playbook> [args...]
-  local title=$1 expect=$2
-  shift 2
+run() { # run <title> <playbook> [args...]: the playbook's main lines; its exit code in $rc
+  local title=$1
+  shift
   printf '\n\033[1m=== %s\033[0m\n' "$title"
-  local started=$SECONDS
-  "$playbook" "$@" -i inventories/sandbox | grep -E '^(TASK|fatal|    msg|    - |PLAY RECAP|localhost)' | grep -vE '^TASK .*(Validating arguments|Start the clock)'
-  local rc=${PIPESTATUS[0]} outcome
-  if [ "$rc" -eq 0 ]; then outcome=passed; else outcome=failed; fi
-  local verdict=ok
-  if { [ "$expect" = pass ] && [ "$rc" -ne 0 ]; } || { [ "$expect" = fail ] && [ "$rc" -eq 0 ]; }; then
-    verdict=UNEXPECTED
-  fi
-  summary+=("$(printf '%-48s %-7s %4ss  %s' "$title" "$outcome" "$((SECONDS - started))" "$verdict")")
+  started=$SECONDS
+  "$playbook" "$@" -i inventories/sandbox 2>/dev/null |
+    grep -E '^(TASK|fatal|    msg|    - |PLAY RECAP|localhost)' | grep -vE '^TASK .*(Validating arguments|Start the clock)'
+  rc=${PIPESTATUS[0]}
 }
 
-status() { # the status playbook's messages, one per line
+status() { # the status playbook's messages, one per line; the same as JSON in $status_file
+  rm -f "$status_file"
   ANSIBLE_STDOUT_CALLBACK=ansible.posix.json "$playbook" playbooks/status.yml -i inventories/sandbox \
-    | "$here/.venv/bin/python" -c '
+    -e switchyard_status_file="$status_file" 2>/dev/null | "$python" -c '
 import json, sys
 for task in json.load(sys.stdin)["plays"][0]["tasks"]:
     if task["task"]["name"].startswith("Show"):
@@ -36,19 +36,82 @@ for task in json.load(sys.stdin)["plays"][0]["tasks"]:
                 print("  " + line)'
 }
 
+# expect <title> <exit: pass|fail> <live image tag> [<operation> <outcome> [<last verdict>]]
+# Compares the step with what the status file says; on a surprise, says what happened and stops.
+expect() {
+  local title=$1 exit_wanted=$2
+  shift 2
+  local exited=passed
+  [ "$rc" -eq 0 ] || exited=failed
+  local surprise
+  surprise=$("$python" - "$status_file" "$exited" "$exit_wanted" "$@" <<'EOF'
+import json, sys
+path, exited, exit_wanted, live_tag, *record = sys.argv[1:]
+try:
+    status = json.load(open(path))
+except (OSError, ValueError):
+    print("the status playbook wrote no status: the sandbox may be down (make sandbox-up)")
+    sys.exit()
+problems = []
+wanted = {"pass": "passed", "fail": "failed"}[exit_wanted]
+if exited != wanted:
+    problems.append(f"the playbook {exited}, where it should have {wanted}")
+live = status.get("live_image") or ""
+if not live.endswith(f":{live_tag}"):
+    problems.append(f"production serves {live or 'nothing'}, not :{live_tag}")
+last = (status.get("deployments") or [{}])[0]
+if record:
+    operation, outcome, *verdict = record
+    if (last.get("kind"), last.get("outcome")) != (operation, outcome):
+        problems.append(f"the last record is a {last.get('kind')} that {last.get('outcome')}, "
+                        f"not a {operation} that {outcome}")
+    rates = last.get("error_rates") or [{}]
+    if verdict and rates[-1].get("verdict") != verdict[0]:
+        problems.append(f"its last bake was {rates[-1].get('verdict')}, not {verdict[0]}")
+if problems:
+    print("; ".join(problems) + ".")
+    if last.get("failure"):
+        print(f"What the run said: {last['failure']}")
+EOF
+  )
+  summary+=("$(printf '%-52s %-7s %4ss  %s' "$title" "$exited" "$((SECONDS - started))" "$([ -n "$surprise" ] && echo UNEXPECTED || echo ok)")")
+  [ -z "$surprise" ] && return 0
+  printf '\n\033[1m=== Stopped: "%s" did not go as the demo expects\033[0m\n%s\n' "$title" "$surprise"
+  cat <<EOF
+
+What to run next:
+  ansible-playbook playbooks/status.yml -i inventories/sandbox   # what is live, and the records
+  tail -n 20 .sandbox/harness.log .sandbox/emulator.log          # the sandbox's own side
+  make sandbox-reset && make demo                                # start the story again
+EOF
+  printf '\n%s\n' "${summary[@]}"
+  exit 1
+}
+
 scripts/sandbox.sh reset
-run "Provision the sandbox stack" pass playbooks/provision.yml
-run "Promote v1" pass playbooks/promote.yml -e image=$repo:v1 -e switchyard_provision=false
+run "Provision the sandbox stack" playbooks/provision.yml
+started_all=$SECONDS
+rm -f "$status_file"
+status >/dev/null
+expect "Provision the sandbox stack" pass bootstrap
+
+run "Promote v1" playbooks/promote.yml -e image=$repo:v1 -e switchyard_provision=false
 status
-run "Promote v2 (canary: 10 %, then 100 %)" pass playbooks/promote.yml -e image=$repo:v2 \
+expect "Promote v1" pass v1 promote succeeded
+
+run "Promote v2 (canary: 10 %, then 100 %)" playbooks/promote.yml -e image=$repo:v2 \
   -e switchyard_provision=false -e switchyard_switch_mode=canary
 status
-run "Promote v3, which answers 5 % 5xx (expect rollback)" fail playbooks/promote.yml \
+expect "Promote v2 (canary: 10 %, then 100 %)" pass v2 promote succeeded
+
+run "Promote v3, which answers 5 % 5xx (expect rollback)" playbooks/promote.yml \
   -e image=$repo:v3-5xx-5 -e switchyard_provision=false
 status
-run "Manual rollback to v1 (warm)" pass playbooks/rollback.yml
-status
+expect "Promote v3, rolled back by the watch" fail v2 promote rolled_back breached
 
-printf '\n\033[1m=== Summary\033[0m\n'
+run "Manual rollback to v1 (warm)" playbooks/rollback.yml
+status
+expect "Manual rollback to v1 (warm)" pass v1 rollback succeeded
+
+printf '\n\033[1m=== Summary: every step went as expected (%ss after provisioning)\033[0m\n' "$((SECONDS - started_all))"
 printf '%s\n' "${summary[@]}"
-! printf '%s\n' "${summary[@]}" | grep -q UNEXPECTED

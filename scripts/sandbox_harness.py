@@ -33,8 +33,10 @@ loop does both, once a tick, for every ECS service attached to a target group:
   handler (module_utils/guard.py, the very code of its package) in this process with the event
   EventBridge would deliver, when the rule's pattern matches it.
 
-A JSON file given with --settings overrides period_seconds, delay_seconds and
-requests_per_second; it is read again every tick, so a test or the benchmark can switch modes.
+A JSON file given with --settings overrides period_seconds, delay_seconds,
+requests_per_second and tick_seconds; it is read again every tick, so a test or the benchmark can
+switch modes (or slow the ticks down, as a busy machine does). Whatever the ticks, each tick's
+requests are spread over every bucket since the last one, and a late tick is said in the log.
 
 Run: python scripts/sandbox_harness.py --endpoint http://127.0.0.1:4566 [--tick 1] [--fast]
      [--data-plane-port 4567]
@@ -68,6 +70,7 @@ ONSET_TAG = re.compile(r"after-(\d+)")
 REALISTIC = {"period_seconds": 60, "delay_seconds": 75, "requests_per_second": 2000}
 FAST = {"period_seconds": 1, "delay_seconds": 0, "requests_per_second": 2000}
 RULES_SECONDS = 10  # how often the guard's EventBridge rules are read again
+MAX_SPAN_SECONDS = 600.0  # a harness stopped longer than this (a suspended laptop) does not replay it
 
 
 def image_tag(image: str) -> str:
@@ -98,6 +101,15 @@ def onset_seconds(image: str) -> float:
 
 def bucket_start(timestamp: float, period: float) -> float:
     return timestamp - timestamp % period
+
+
+def spans(since: float, now: float, period: float):
+    """(start, end) pieces of [since, now) cut at every bucket boundary."""
+    start = since
+    while start < now:
+        end = min(bucket_start(start, period) + period, now)
+        yield start, end
+        start = end
 
 
 class Buckets:
@@ -380,8 +392,10 @@ class Guard:
 
 
 class Harness:
-    def __init__(self, endpoint: str, defaults: dict, settings_file: Path | None = None):
+    def __init__(self, endpoint: str, defaults: dict, settings_file: Path | None = None, tick_seconds: float = 1.0):
         self.ecs, self.elbv2, self.ec2, self.cloudwatch = clients(endpoint)
+        self.tick_seconds = tick_seconds
+        self.owed = {}  # (load balancer, target group) -> the fraction of a request not yet counted
         self.guard = Guard(endpoint)
         self.defaults = defaults
         self.settings_file = settings_file
@@ -502,39 +516,52 @@ class Harness:
         first = self.first_traffic.setdefault((group, image), now)
         return now - first >= onset_seconds(image)
 
-    def record_metrics(self, now: float, seconds: float) -> None:
-        """Adds what the production listeners carried in the last `seconds` to the open buckets."""
-        images_by_group = self.images
+    def record_metrics(self, since: float, now: float) -> None:
+        """Adds what the production listeners carried from `since` to `now` to the open buckets,
+        spread over every bucket that span touches (a slow tick leaves no bucket empty), then
+        publishes the buckets that are due."""
         settings = self.settings()
         period = float(settings["period_seconds"])
-        total_requests = settings["requests_per_second"] * seconds
-        for lb_suffix, weights in self.routes["production"]:
-            total = sum(weights.values()) or 1
-            elb_errors = lb_requests = 0
-            for group, weight in weights.items():
-                requests = round(total_requests * weight / total)
-                if requests == 0:
-                    continue
-                lb_requests += requests
-                image = images_by_group.get(group, "")
-                faulty = self.faulty(group, image, now)
-                crashed = faulty and crashes(image)
-                errors = round(requests * error_percent(image) / 100) if faulty and not crashed else 0
-                dimensions = (("LoadBalancer", lb_suffix), ("TargetGroup", group.split(":", 5)[5]))
-                self.buckets.add(now, period, ("RequestCount", dimensions), requests)
-                self.buckets.add(now, period, ("HTTPCode_Target_5XX_Count", dimensions), errors)
-                self.buckets.add(now, period, ("TargetConnectionErrorCount", dimensions), requests if crashed else 0)
-                unhealthy = self.targets.get(group, 0) if crashed else 0
-                self.buckets.add(now, period, ("UnHealthyHostCount", dimensions), unhealthy, gauge=True)
-                elb_errors += requests if crashed else 0
-            # The load balancer's own 502s are counted per load balancer, not per target group;
-            # so are all its requests, besides each target group's.
-            per_lb = (("LoadBalancer", lb_suffix),)
-            self.buckets.add(now, period, ("HTTPCode_ELB_5XX_Count", per_lb), elb_errors)
-            self.buckets.add(now, period, ("RequestCount", per_lb), lb_requests)
+        rate = float(settings["requests_per_second"])
+        for start, end in spans(since, now, period):
+            for lb_suffix, weights in self.routes["production"]:
+                self.record_span(lb_suffix, weights, (start, end), rate, period)
         data = list(self.buckets.due(now, float(settings["delay_seconds"])))
         for start in range(0, len(data), 500):
             self.cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[start : start + 500])
+
+    def record_span(self, lb_suffix: str, weights: dict, span: tuple[float, float], rate: float, period: float):
+        """The requests of one load balancer over span, (start, end) within one bucket, by weight.
+        Fractions of a request carry over to the next span, so a quiet service (a few requests a
+        minute) still gets its few requests."""
+        start, end = span
+        total = sum(weights.values()) or 1
+        elb_errors = lb_requests = 0
+        for group, weight in weights.items():
+            key = (lb_suffix, group)
+            owed = self.owed.get(key, 0.0) + rate * (end - start) * weight / total
+            requests = int(owed)
+            self.owed[key] = owed - requests
+            if requests == 0:
+                continue
+            lb_requests += requests
+            image = self.images.get(group, "")
+            faulty = self.faulty(group, image, end)
+            crashed = faulty and crashes(image)
+            errors = round(requests * error_percent(image) / 100) if faulty and not crashed else 0
+            dimensions = (("LoadBalancer", lb_suffix), ("TargetGroup", group.split(":", 5)[5]))
+            self.buckets.add(start, period, ("RequestCount", dimensions), requests)
+            self.buckets.add(start, period, ("HTTPCode_Target_5XX_Count", dimensions), errors)
+            self.buckets.add(start, period, ("TargetConnectionErrorCount", dimensions), requests if crashed else 0)
+            unhealthy = self.targets.get(group, 0) if crashed else 0
+            self.buckets.add(start, period, ("UnHealthyHostCount", dimensions), unhealthy, gauge=True)
+            elb_errors += requests if crashed else 0
+        if lb_requests:
+            # The load balancer's own 502s are counted per load balancer, not per target group;
+            # so are all its requests, besides each target group's.
+            per_lb = (("LoadBalancer", lb_suffix),)
+            self.buckets.add(start, period, ("HTTPCode_ELB_5XX_Count", per_lb), elb_errors)
+            self.buckets.add(start, period, ("RequestCount", per_lb), lb_requests)
 
     def tick(self) -> None:
         now = time.time()
@@ -546,10 +573,24 @@ class Harness:
             images[group] = image
         # What the metrics and the data plane work from, replaced whole (its threads only read).
         self.routes, self.images, self.targets = self.listener_weights(), images, targets
-        seconds = min(now - self.last_tick, 5.0) if self.last_tick else 0.0
+        since = self.last_tick or now
         self.last_tick = now
-        self.record_metrics(now, seconds)
+        self.note_overrun(now - since)
+        self.record_metrics(max(since, now - MAX_SPAN_SECONDS), now)
         self.guard.tick(now)
+
+    def note_overrun(self, gap: float) -> None:
+        """Says in the log when a tick came late (a busy machine): its requests are spread over
+        every bucket since the last tick, so the metrics stay whole, but the data plane and the
+        targets lagged."""
+        tick = float(self.settings().get("tick_seconds", self.tick_seconds))
+        if gap > 2 * tick + 0.5:
+            print(
+                f"harness: tick overran: {gap:.1f} s since the last (every {tick:g} s is asked); "
+                f"its requests are spread over every bucket in between",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def serve_data_plane(harness: Harness, port: int) -> None:
@@ -585,7 +626,7 @@ def main() -> int:
         print(f"refusing {args.endpoint}: it drives local emulators only", file=sys.stderr)
         return 2
     defaults = dict(FAST) if args.fast else dict(REALISTIC, period_seconds=args.period, delay_seconds=args.delay)
-    harness = Harness(args.endpoint, defaults, args.settings)
+    harness = Harness(args.endpoint, defaults, args.settings, args.tick)
     if args.data_plane_port:
         serve_data_plane(harness, args.data_plane_port)
     while True:
@@ -593,7 +634,7 @@ def main() -> int:
             harness.tick()
         except Exception as error:  # noqa: BLE001 - keep going while the stack is being built
             print(f"harness: {error}", file=sys.stderr)
-        time.sleep(args.tick)
+        time.sleep(float(harness.settings().get("tick_seconds", args.tick)))
 
 
 if __name__ == "__main__":

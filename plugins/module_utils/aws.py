@@ -208,11 +208,15 @@ PER_LOAD_BALANCER = {name for name, _, _, per_group in ALB_SIGNALS if not per_gr
 
 
 @AWSErrorHandler.common_error_handler("read the ALB's CloudWatch metrics")
-def alb_signals(cloudwatch, load_balancer, target_group, *, start, end, period, per_lb_from=None):
-    """Every ALB signal of a target group over [start, end) in one GetMetricData call (no metric
-    math): {name: total (maximum for a gauge)}, and the start of the latest bucket that arrived
-    (None when none did). The per load balancer signals count only buckets from per_lb_from on:
-    the bucket that holds a switch also holds what the other colour did before it."""
+def alb_signals(cloudwatch, load_balancer, target_group, *, start, end, period, per_lb_from=None, until=None):
+    """Every ALB signal of a target group over [start, until) in one GetMetricData call (no metric
+    math) that reads up to `end` (until defaults to end): {name: total (maximum for a gauge)}, and
+    the start of the latest bucket that arrived up to `end`, of any signal (None when none did).
+    Reading past the window shows whether CloudWatch has delivered it: a later bucket arrived, so
+    a bucket missing inside the window is a period without requests (AWS publishes none then).
+    The per load balancer signals count only buckets from per_lb_from on: the bucket that holds a
+    switch also holds what the other colour did before it."""
+    until = end if until is None else until
     queries = []
     for name, metric, statistic, per_group in ALB_SIGNALS:
         dimensions = [{"Name": "LoadBalancer", "Value": load_balancer}]
@@ -231,6 +235,7 @@ def alb_signals(cloudwatch, load_balancer, target_group, *, start, end, period, 
         response = cloudwatch.get_metric_data(aws_retry=True, **request)
         for series in response["MetricDataResults"]:
             points = zip(series["Timestamps"], series["Values"])  # noqa: B905 - managed nodes may predate strict=
+            points = [(stamp, value) for stamp, value in points if stamp < until]
             if per_lb_from is not None and series["Id"] in PER_LOAD_BALANCER:
                 points = [(stamp, value) for stamp, value in points if stamp >= per_lb_from]
             values[series["Id"]].extend(value for _, value in points)

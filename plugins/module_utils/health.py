@@ -15,6 +15,7 @@ ERROR_RATE_OPTIONS = dict(
     extend_seconds=dict(type="float", default=0),
 )
 MIN_POLL_SECONDS = 1.0
+QUIET_NOTE = "no datapoint for the end of the window {late} s after it: counted as no requests, as AWS means it"
 
 
 def poll_problem(poll_seconds):
@@ -83,8 +84,9 @@ def bake(measure, bake_seconds, poll_seconds, *, sleep, elapsed, lost=None, data
     elapsed() when the verdict came. The loop:
       - stops early once the verdict is breached, or when lost() (asked after each measurement)
         gives a reason: the run lost its deployment lease, the verdict is "preempted";
-      - after the bake, waits up to data_wait_seconds for metrics that cover the whole window:
-        a window judged on less is insufficient_data, never healthy;
+      - after the bake, waits up to data_wait_seconds for metrics that cover the whole window;
+        after that, a bucket still missing is a period without requests (AWS publishes none),
+        and a window with too few requests is insufficient_data, never healthy;
       - with extend_seconds, an insufficient_data window is baked that much longer, once.
     """
     length = float(bake_seconds)
@@ -106,11 +108,9 @@ def bake(measure, bake_seconds, poll_seconds, *, sleep, elapsed, lost=None, data
             if late < data_wait_seconds:
                 sleep(max(min(poll_seconds, data_wait_seconds - late), 0.0))
                 continue
-            return dict(
-                result,
-                verdict="insufficient_data",
-                reason=f"after {round(late)} s, the metrics still did not cover the {round(length)} s window",
-            )
+            # A load balancer publishes no datapoint for a period without requests: once the
+            # delay has passed, a missing bucket is a quiet period, not a late one.
+            result = dict(result, reason=f"{result['reason']} ({QUIET_NOTE.format(late=round(late))})")
         if result["verdict"] == "insufficient_data" and extend_seconds and not extended:
             length += extend_seconds
             extended = True

@@ -18,8 +18,11 @@ description:
     never a bad release waved through.
   - With I(bake_seconds) it judges the first I(bake_seconds) of traffic, returning early on
     C(breached). ALB metrics come in buckets of I(period_seconds) and arrive late, so after the
-    bake it waits up to I(data_wait_seconds) for buckets that cover the whole window; a window its
-    metrics never covered is C(insufficient_data), never C(healthy).
+    bake it waits up to I(data_wait_seconds) for buckets that cover the whole window (a bucket of
+    the window's end, or any later one, arrived). A load balancer publishes no datapoint for a
+    period without requests, so once I(data_wait_seconds) have passed a missing bucket counts as
+    no requests, never as late data; a window with fewer than O(min_requests) requests is
+    C(insufficient_data), never C(healthy).
   - With O(probe), it also sends synthetic probes straight at the colour (through the test
     listener, which forwards only to the colour being baked) while it bakes, and breaches as soon
     as too many of the last probes fail - seconds after a crash, where the metrics take minutes.
@@ -202,14 +205,17 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import 
 )
 
 
-def measure(cloudwatch, params, window):
+def measure(cloudwatch, params, window, now=None):
     """The verdict on the first `window` seconds after since, from the buckets that arrived."""
     period = params["period_seconds"]
     since = params["since"]
     until = since + window
-    # Whole buckets: the one that holds the start to the one that holds the end.
+    # Whole buckets: the one that holds the start to the one that holds the end, counted; read up
+    # to the one that holds now, which tells whether the window's end was delivered.
     start = since - since % period
     end = until - until % period + period
+    now = time.time() if now is None else now
+    read_to = max(end, now - now % period + period)
     # The load balancer's own 5xx exist per load balancer only: in the bucket that holds the
     # switch they may be the other colour's (a release that replaces a crashed one), so they are
     # counted from the first bucket that starts after it.
@@ -219,7 +225,8 @@ def measure(cloudwatch, params, window):
         params["load_balancer_arn_suffix"],
         params["target_group_arn_suffix"],
         start=datetime.fromtimestamp(start, tz=timezone.utc),
-        end=datetime.fromtimestamp(end, tz=timezone.utc),
+        end=datetime.fromtimestamp(read_to, tz=timezone.utc),
+        until=datetime.fromtimestamp(end, tz=timezone.utc),
         period=period,
         per_lb_from=datetime.fromtimestamp(per_lb_from, tz=timezone.utc),
     )

@@ -8,6 +8,7 @@ watch the same period, so the logic is the real one without minutes of waiting p
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -90,3 +91,89 @@ def test_synthetic_probes_catch_a_crash_long_before_late_metrics(sandbox, promot
     rates = sandbox.records()[0]["error_rates"]
     assert rates[-1]["verdict"] == "breached" and "synthetic probes" in rates[-1]["reason"], rates
     assert rates[-1]["verdict_after_seconds"] <= 15, rates
+
+
+def test_slow_harness_ticks_still_publish_every_bucket_and_a_promote_is_judged_on_them(
+    sandbox, promote, live_release, harness_signals, aws, provisioned
+):
+    """A busy machine: the harness ticks every 3 s, across three 1-second buckets each time.
+    Every bucket still gets its requests (none is left empty, so none looks missing), and a
+    healthy release is judged healthy on them."""
+    harness_signals(period_seconds=1, delay_seconds=0, requests_per_second=2000, tick_seconds=3)
+    before = sandbox.live()
+    run = promote(f"{REPO_IMAGE}:d7", "-e", "switchyard_metric_wait_seconds=10")
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    assert sandbox.live() != before
+    rates = sandbox.records()[0]["error_rates"]
+    assert rates[-1]["verdict"] == "healthy" and rates[-1]["requests"] >= 100, rates
+
+    end = int(time.time()) - 5  # the last ticks may not have published their buckets yet
+    suffix = provisioned["stack"]["load_balancer_arn_suffix"]
+    series = aws("cloudwatch").get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "requests",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/ApplicationELB",
+                        "MetricName": "RequestCount",
+                        "Dimensions": [{"Name": "LoadBalancer", "Value": suffix}],
+                    },
+                    "Period": 1,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=datetime.fromtimestamp(end - 15, UTC),
+        EndTime=datetime.fromtimestamp(end, UTC),
+    )["MetricDataResults"][0]
+    seconds = sorted(int(t.timestamp()) for t in series["Timestamps"])
+    assert seconds == list(range(end - 15, end)), f"buckets missing under 3-second ticks: {seconds}"
+
+
+QUIET = {"period_seconds": 1, "delay_seconds": 0, "requests_per_second": 0.1}  # six requests a minute
+
+
+def test_a_quiet_service_follows_the_insufficient_data_policy_fail(sandbox, promote, live_release, harness_signals):
+    """Six requests a minute: most 1-second buckets have no datapoint, as AWS publishes none for a
+    period without requests. That is no late data: the watch judges after its wait, finds too few
+    requests, and the policy (fail in the sandbox) sends traffic back, saying so."""
+    harness_signals(**QUIET)
+    live = sandbox.live()
+    run = promote(f"{REPO_IMAGE}:d8", "-e", "switchyard_metric_wait_seconds=3")
+    assert run.returncode != 0
+    failure = " ".join(run.failure_messages())
+    assert "fewer than the 100 needed" in failure and "insufficient data is fail" in failure, failure
+    assert sandbox.live() == live
+    record = sandbox.records()[0]
+    assert record["outcome"] == "rolled_back", record
+    last = record["error_rates"][-1]
+    assert last["verdict"] == "insufficient_data" and last["insufficient_data_policy"] == "fail", last
+
+
+def test_a_quiet_service_goes_on_under_the_policy_continue_and_says_so(sandbox, promote, live_release, harness_signals):
+    harness_signals(**QUIET)
+    before = sandbox.live()
+    run = promote(
+        f"{REPO_IMAGE}:d9", "-e", "switchyard_metric_wait_seconds=3", "-e", "switchyard_insufficient_data=continue"
+    )
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    assert sandbox.live() != before
+    said = [r.get("msg", "") for r in run.task_results("Say that the release goes on without a verdict")]
+    assert any("is continue" in msg for msg in said), said
+    last = sandbox.records()[0]["error_rates"][-1]
+    assert last["verdict"] == "insufficient_data" and last["insufficient_data_policy"] == "continue", last
+
+
+def test_on_a_quiet_service_the_probes_still_judge(sandbox, promote, live_release, harness_signals):
+    """Too few requests for the metrics, but the synthetic probes see a crash: a breach, whatever
+    the insufficient-data policy."""
+    harness_signals(**QUIET)
+    live = sandbox.live()
+    run = promote(
+        f"{REPO_IMAGE}:d10-crash", "-e", "switchyard_insufficient_data=continue", "-e", "switchyard_bake_seconds=15"
+    )
+    assert run.returncode != 0
+    assert sandbox.live() == live
+    last = sandbox.records()[0]["error_rates"][-1]
+    assert last["verdict"] == "breached" and "synthetic probes" in last["reason"], last

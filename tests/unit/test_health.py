@@ -132,18 +132,32 @@ def test_a_bake_waits_for_late_metrics_that_cover_its_window():
     assert result["verdict"] == "breached" and clock.now == 90
 
 
-def test_a_window_its_metrics_never_cover_is_insufficient_data_not_healthy():
+def quiet_measure(requests):
+    """A window whose last buckets never arrive (no requests then, so AWS published none), judged
+    by the real rule on what did arrive."""
+
+    def measure(window):
+        signals = {"requests": requests, "target_errors": 0, "lb_errors": 0}
+        return rate_report(signals, threshold_percent=1, min_requests=100, window_seconds=window, covered=False)
+
+    return measure
+
+
+def test_once_the_delay_has_passed_a_missing_bucket_is_no_requests_not_late_data():
+    """AWS publishes no datapoint for a period without requests: after the delay, the window is
+    judged on what arrived, and the verdict says why it did not wait longer."""
     clock = Clock()
-    result = bake(
-        lambda w: report(covered=False, window=w),
-        60,
-        10,
-        sleep=clock.sleep,
-        elapsed=clock.elapsed,
-        data_wait_seconds=30,
-    )
-    assert result["verdict"] == "insufficient_data" and "did not cover" in result["reason"]
-    assert clock.now == 90
+    result = bake(quiet_measure(500), 60, 10, sleep=clock.sleep, elapsed=clock.elapsed, data_wait_seconds=30)
+    assert result["verdict"] == "healthy", result
+    assert "counted as no requests" in result["reason"], result["reason"]
+    assert clock.now == 90, "the delay is waited for first"
+
+
+def test_a_quiet_window_is_insufficient_data_never_healthy():
+    clock = Clock()
+    result = bake(quiet_measure(3), 60, 10, sleep=clock.sleep, elapsed=clock.elapsed, data_wait_seconds=30)
+    assert result["verdict"] == "insufficient_data", result
+    assert "3 requests, fewer than the 100 needed" in result["reason"], result["reason"]
 
 
 def test_extend_bakes_an_insufficient_window_longer_once():

@@ -69,6 +69,72 @@ def test_the_data_plane_answers_as_the_load_balancer_would():
     assert data_plane("app:v1").answer("production")[0] == 503, "no production listener in this harness"
 
 
+class Published:
+    """Stands in for CloudWatch's PutMetricData: keeps what the harness publishes."""
+
+    def __init__(self):
+        self.points = []
+
+    def put_metric_data(self, Namespace, MetricData):  # noqa: N803 - boto3's names
+        self.points.extend(MetricData)
+
+    def series(self, metric: str, per_group: bool = True) -> dict:
+        """{bucket start: value} of one metric, per target group or per load balancer."""
+        return {
+            p["Timestamp"].timestamp(): p["Value"]
+            for p in self.points
+            if p["MetricName"] == metric and (len(p["Dimensions"]) == 2) == per_group
+        }
+
+
+def production(image: str, requests_per_second: float) -> tuple[Harness, Published]:
+    """A harness whose production listener sends everything to one target group running image."""
+    harness = Harness("http://127.0.0.1:9", dict(FAST, requests_per_second=requests_per_second))
+    harness.cloudwatch = published = Published()
+    group = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/green/2"
+    harness.routes = {"production": [("app/x/1", {group: 1})], "test": []}
+    harness.images, harness.targets = {group: image}, {group: 2}
+    return harness, published
+
+
+def test_a_slow_tick_spreads_its_requests_over_every_bucket_it_spans():
+    """A tick 3.5 s after the last (a busy machine) leaves no 1-second bucket empty, and loses no
+    request: each bucket gets its share of the time."""
+    harness, published = production("app:v1", requests_per_second=1000)
+    harness.record_metrics(100.5, 104.0)
+    harness.record_metrics(104.0, 104.0)  # publishes [103, 104)
+    requests = published.series("RequestCount")
+    assert requests == {100.0: 500, 101.0: 1000, 102.0: 1000, 103.0: 1000}, requests
+    assert published.series("RequestCount", per_group=False) == requests, "the load balancer's own count too"
+
+
+def test_errors_follow_the_requests_into_each_bucket():
+    harness, published = production("app:v3-5xx-5", requests_per_second=1000)
+    harness.record_metrics(100.0, 103.0)
+    harness.record_metrics(103.0, 103.0)
+    assert published.series("HTTPCode_Target_5XX_Count") == {100.0: 50, 101.0: 50, 102.0: 50}
+
+
+def test_a_quiet_service_gets_its_few_requests_and_no_datapoint_for_a_quiet_period():
+    """Three requests a minute: fractions carry over from tick to tick, and a bucket without a
+    request publishes nothing at all, as a load balancer does."""
+    harness, published = production("app:v1", requests_per_second=0.05)
+    for second in range(60):
+        harness.record_metrics(1000.0 + second, 1001.0 + second)
+    harness.record_metrics(1060.0, 1060.0)
+    requests = published.series("RequestCount")
+    assert sum(requests.values()) == 3, requests
+    assert len(requests) == 3, "only the three seconds that carried a request have a datapoint"
+
+
+def test_a_late_tick_is_said_in_the_log(capsys):
+    harness, _ = production("app:v1", requests_per_second=10)
+    harness.note_overrun(1.2)
+    assert capsys.readouterr().err == ""
+    harness.note_overrun(4.0)
+    assert "tick overran: 4.0 s since the last" in capsys.readouterr().err
+
+
 # --- the guard: alarm evaluation and EventBridge, as the harness plays them --------------------
 
 METRIC = {"Namespace": "AWS/ApplicationELB", "MetricName": "UnHealthyHostCount", "Dimensions": []}

@@ -30,9 +30,10 @@ SIGNALS = (
 )
 
 
-def expect_signals(cloudwatch, window_end, latest=SINCE, period=60, **values):
+def expect_signals(cloudwatch, window_end, latest=SINCE, period=60, read_to=None, stamps=None, **values):
     """One GetMetricData call for the window [SINCE, window_end], in whole buckets of `period`,
-    answered with `values` split over two buckets, the newer starting at `latest`."""
+    read up to read_to (the window's last bucket by default), answered with `values` split over
+    two buckets, the newer starting at `latest` (or over the buckets starting at `stamps`)."""
     queries = []
     for name, metric, stat, per_group in SIGNALS:
         dimensions = [{"Name": "LoadBalancer", "Value": LB}]
@@ -47,16 +48,17 @@ def expect_signals(cloudwatch, window_end, latest=SINCE, period=60, **values):
     results = []
     for name, _, stat, _ in SIGNALS:
         value = values.get(name, 0)
-        stamps = [datetime.fromtimestamp(latest - period, tz=UTC), datetime.fromtimestamp(latest, tz=UTC)]
-        split = [value, value] if stat == "Maximum" else [value / 2, value / 2]
-        results.append({"Id": name, "Timestamps": stamps, "Values": split, "StatusCode": "Complete"})
+        starts = stamps or [latest - period, latest]
+        times = [datetime.fromtimestamp(start, tz=UTC) for start in starts]
+        split = [value] * len(starts) if stat == "Maximum" else [value / len(starts)] * len(starts)
+        results.append({"Id": name, "Timestamps": times, "Values": split, "StatusCode": "Complete"})
     cloudwatch.add_response(
         "get_metric_data",
         {"MetricDataResults": results},
         {
             "MetricDataQueries": queries,
             "StartTime": datetime.fromtimestamp(SINCE, tz=UTC),
-            "EndTime": datetime.fromtimestamp(window_end - window_end % period + period, tz=UTC),
+            "EndTime": datetime.fromtimestamp(read_to or window_end - window_end % period + period, tz=UTC),
         },
     )
 
@@ -137,7 +139,7 @@ def test_the_load_balancers_5xx_in_the_bucket_of_the_switch_are_not_laid_on_the_
     ]
     cloudwatch.add_response("get_metric_data", {"MetricDataResults": results})
 
-    result = run_module(alb_error_rate_info, args(since=since))
+    result = run_module(alb_error_rate_info, args(since=since, bake_seconds=60))
 
     assert result["lb_errors"] == 0 and result["verdict"] == "healthy", result
     assert result["requests"] == 1500, "the colour's own signals still count the whole bucket"
@@ -169,7 +171,8 @@ def test_bake_stops_as_soon_as_the_threshold_is_breached(aws, clock, monkeypatch
 
 
 def test_late_metrics_are_waited_for_and_never_waved_through(aws, clock, monkeypatch):
-    """After a 60 s bake the last bucket has not arrived: the verdict waits for it, bounded."""
+    """After a 60 s bake the last bucket has not arrived: the verdict waits for it, bounded; after
+    the wait a missing bucket is no requests (AWS publishes none then), so nothing is too few."""
     clock.now = SINCE + 60
     cloudwatch = aws.stub("cloudwatch")
     expect_signals(cloudwatch, SINCE + 60, latest=SINCE - 60, requests=0)  # nothing arrived yet
@@ -184,8 +187,29 @@ def test_late_metrics_are_waited_for_and_never_waved_through(aws, clock, monkeyp
 
     result = run_module(alb_error_rate_info, args(bake_seconds=60, poll_seconds=15, data_wait_seconds=30))
 
-    assert result["verdict"] == "insufficient_data" and "did not cover" in result["reason"]
+    assert result["verdict"] == "insufficient_data", result
+    assert "0 requests" in result["reason"] and "counted as no requests" in result["reason"], result["reason"]
     assert looks == [SINCE + 75, SINCE + 90]
+
+
+def test_a_bucket_after_the_window_shows_it_was_delivered(aws, clock):
+    """The bucket that holds the window's end is missing (no requests then) but a later one
+    arrived: the window is judged at once on its own buckets; the later one is not counted."""
+    clock.now = SINCE + 200
+    expect_signals(
+        aws.stub("cloudwatch"),
+        SINCE + 60,
+        read_to=SINCE + 240,
+        stamps=[SINCE, SINCE + 120],
+        requests=1000,
+        target_errors=100,
+    )
+
+    result = run_module(alb_error_rate_info, args(bake_seconds=60, data_wait_seconds=600))
+
+    assert result["covered"] is True, result
+    assert result["requests"] == 500 and result["target_errors"] == 50, "only the window's own bucket counts"
+    assert result["verdict"] == "breached", result
 
 
 def test_a_poll_faster_than_a_second_is_refused(aws, clock):
