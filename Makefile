@@ -13,8 +13,13 @@ export PATH               := $(CURDIR)/$(BIN):$(PATH)
 
 TF_ROOTS   := $(wildcard infrastructure/environments/*)
 COLLECTION := .collections/ansible_collections/switchyard/bluegreen
+# The tests that need no emulator, no Terraform and no service: plugins' and modules' contracts with
+# stubbed clients, pure decisions, the harness's logic, workflow and policy documents.
+UNIT_TESTS := tests/unit tests/test_collection.py tests/test_image_policy.py \
+	tests/infrastructure/test_workflows.py tests/infrastructure/test_module_readmes.py \
+	tests/infrastructure/test_deploy_policy.py tests/infrastructure/test_database_protection.py
 
-.PHONY: help setup demo test lint sandbox-up sandbox-down sandbox-reset build
+.PHONY: help setup demo test unit lint sandbox-up sandbox-down sandbox-reset build
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,6 +55,11 @@ sandbox-reset: sandbox-up ## empty the emulator and the sandbox's local Terrafor
 
 demo: sandbox-up ## on a fresh sandbox: provision, promote v1 and v2, a faulty v3 rolled back, a manual rollback
 	@scripts/demo.sh
+
+unit: setup ## the fast loop: every test that needs no emulator, Terraform or service (under a minute)
+	@# Every migration declares expand or contract, and no expand one drops, renames or tightens.
+	cd app && $(CURDIR)/$(BIN)/python -m switchyard_app.migrate lint migrations
+	$(BIN)/pytest -q $(UNIT_TESTS)
 
 test: setup lint ## lint, then every test (unit, Terraform, sandbox end to end)
 	$(BIN)/pytest

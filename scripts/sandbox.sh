@@ -71,6 +71,12 @@ up() {
   return 1
 }
 
+# The default workspace's state only: the test suite's workspaces (terraform.tfstate.d/) belong
+# to emulators of their own, which may be running now.
+forget_state() {
+  rm -f "$here"/infrastructure/environments/sandbox/terraform.tfstate{,.backup}
+}
+
 down() {
   if [ -f "$harness_pid_file" ]; then
     kill "$(cat "$harness_pid_file")" 2>/dev/null || true
@@ -80,7 +86,7 @@ down() {
     kill "$(cat "$pid_file")" 2>/dev/null || true
     rm -f "$pid_file"
     # The emulator kept everything in memory: the sandbox's local state now describes nothing.
-    rm -rf "$here"/infrastructure/environments/sandbox/terraform.tfstate*
+    forget_state
     echo "sandbox: stopped the emulator at $endpoint"
   else
     echo "sandbox: no emulator started from here"
@@ -90,7 +96,7 @@ down() {
 reset() {
   curl -fsS -m 30 -o /dev/null -X POST "$endpoint/moto-api/reset"
   make_transitions_immediate
-  rm -rf "$here"/infrastructure/environments/sandbox/terraform.tfstate*
+  forget_state
   echo "sandbox: emptied $endpoint"
 }
 

@@ -542,11 +542,12 @@ class Harness:
             owed = self.owed.get(key, 0.0) + rate * (end - start) * weight / total
             requests = int(owed)
             self.owed[key] = owed - requests
+            image = self.images.get(group, "")
+            # Its fault starts with production traffic, also before a quiet service's first request.
+            faulty = weight > 0 and self.faulty(group, image, end)
             if requests == 0:
                 continue
             lb_requests += requests
-            image = self.images.get(group, "")
-            faulty = self.faulty(group, image, end)
             crashed = faulty and crashes(image)
             errors = round(requests * error_percent(image) / 100) if faulty and not crashed else 0
             dimensions = (("LoadBalancer", lb_suffix), ("TargetGroup", group.split(":", 5)[5]))
@@ -583,7 +584,7 @@ class Harness:
         """Says in the log when a tick came late (a busy machine): its requests are spread over
         every bucket since the last tick, so the metrics stay whole, but the data plane and the
         targets lagged."""
-        tick = float(self.settings().get("tick_seconds", self.tick_seconds))
+        tick = self.tick_seconds
         if gap > 2 * tick + 0.5:
             print(
                 f"harness: tick overran: {gap:.1f} s since the last (every {tick:g} s is asked); "
@@ -634,7 +635,9 @@ def main() -> int:
             harness.tick()
         except Exception as error:  # noqa: BLE001 - keep going while the stack is being built
             print(f"harness: {error}", file=sys.stderr)
-        time.sleep(float(harness.settings().get("tick_seconds", args.tick)))
+        # The pause asked for this time (the settings may slow the ticks down, as a busy machine does).
+        harness.tick_seconds = float(harness.settings().get("tick_seconds", args.tick))
+        time.sleep(harness.tick_seconds)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -26,6 +28,12 @@ SANDBOX_ROOT = REPO / "infrastructure" / "environments" / "sandbox"
 TF_WORKSPACE = "pytest"
 # The workflow runs' production stand-in (tests/integration/test_workflow_runs.py).
 PRODUCTION_INVENTORY = REPO / "tests" / "workflows" / "inventories" / "production"
+# What a failed sandbox test leaves for CI to keep (the emulator's, the harness's and the last
+# playbooks' last lines), one folder per test; CI uploads the folder as it is.
+ARTIFACTS = REPO / ".artifacts" / "tests"
+TAIL_LINES = 40
+_LOG_DIRS: list[Path] = []  # every emulator's and harness's log folder of this session
+_LAST_PLAYBOOKS: collections.deque = collections.deque(maxlen=3)  # (command, PlaybookRun)
 
 
 def _free_port() -> int:
@@ -78,6 +86,7 @@ def emulator(log_dir: Path, harness_settings: Path, external: str | None = None,
     keys (the harness's, Terraform's, the tests') are the account's root.
     """
     process = None
+    _LOG_DIRS.append(log_dir)
     if external:
         endpoint = external.rstrip("/")
         _post(endpoint, "/moto-api/reset")
@@ -206,7 +215,9 @@ class StartedPlaybook:
             report = json.loads(stdout[stdout.index("{") :])
         except ValueError:
             report = {}
-        return PlaybookRun(self.process.returncode, report, stderr)
+        run = PlaybookRun(self.process.returncode, report, stderr)
+        _LAST_PLAYBOOKS.append((self.process.args, run))
+        return run
 
 
 def playbook_runner(extra_env: dict[str, str], default_inventory: str, background: bool = False):
@@ -361,3 +372,38 @@ def terraform_env(sandbox_endpoint, provisioned):
         "TF_VAR_aws_endpoint": sandbox_endpoint,
         "TF_VAR_guard_package": json.dumps({"path": ".terraform/switchyard-guard.zip", "sha256": sha256}),
     }
+
+
+def _tail(path: Path, lines: int = TAIL_LINES) -> str:
+    """The last lines of a log, without the emulator's lines for calls that succeeded."""
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return f"(no {path.name})"
+    return "\n".join([line for line in text if not re.search(r'" 200 -$', line)][-lines:])
+
+
+def _playbook_lines(command, run: PlaybookRun) -> str:
+    failures = "\n".join(f"  failed: {message}" for message in run.failure_messages())
+    stderr = "\n".join(run.stderr.splitlines()[-TAIL_LINES:])
+    return f"$ {' '.join(map(str, command[1:4]))}  (exit {run.returncode})\n{failures}\n{stderr}".rstrip()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed sandbox test shows the last lines of the emulator's, the harness's and the last
+    playbooks' output, and leaves them under .artifacts/tests/<test>/: a red CI run can be read
+    without running it again."""
+    report = yield
+    if report.failed and "sandbox_endpoint" in getattr(item, "fixturenames", ()) and _LOG_DIRS:
+        folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", item.nodeid)
+        folder.mkdir(parents=True, exist_ok=True)
+        for log_dir in _LOG_DIRS:
+            for log in sorted(log_dir.glob("*.log")):
+                tail = _tail(log)
+                (folder / f"{log_dir.name}-{log.name}").write_text(tail + "\n")
+                report.sections.append((f"{log_dir.name}/{log.name} (last lines)", tail))
+        playbooks = "\n\n".join(_playbook_lines(command, run) for command, run in _LAST_PLAYBOOKS)
+        (folder / "playbooks.txt").write_text(playbooks + "\n")
+        report.sections.append(("the last playbooks", playbooks))
+    return report

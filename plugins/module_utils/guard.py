@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.contract import parse
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.contract import parse, require
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import (
     Decision,
     DynamoStore,
@@ -180,6 +180,20 @@ def _write_record(logs, log_group, record):
     )
 
 
+# The contract's keys the guard reads.
+GUARD_KEYS = (
+    "environment",
+    "cluster_name",
+    "service_names",
+    "production_listener_arn",
+    "test_listener_arn",
+    "target_group_arns",
+    "target_group_arn_suffixes",
+    "lease_table",
+    "deployment_log_group",
+)
+
+
 def handle(event, environ, make_client):
     """Act on one "CloudWatch Alarm State Change" event; what was decided, as a dict.
 
@@ -192,7 +206,11 @@ def handle(event, environ, make_client):
         return {"alarm": alarm, "acted": False, "reason": "not an alarm going to ALARM"}
     parameter = environ["DEPLOYMENT_PARAMETER"]
     ssm = make_client("ssm")
-    deployment = parse(ssm.get_parameter(Name=parameter)["Parameter"]["Value"], parameter)
+    # Everything the guard will use, checked before it takes the lease: a contract it cannot act
+    # on must never leave the lease saying "rollback" with the listener unmoved.
+    deployment = require(
+        parse(ssm.get_parameter(Name=parameter)["Parameter"]["Value"], parameter), GUARD_KEYS, parameter
+    )
     elbv2 = make_client("elbv2")
     production_arn = deployment["production_listener_arn"]
     production = elbv2.describe_listeners(ListenerArns=[production_arn])["Listeners"][0]

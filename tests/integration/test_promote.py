@@ -94,13 +94,26 @@ def first_release(sandbox, promote):
 BAD_INPUTS = [
     pytest.param(["-e", "image="], "No image given", id="no-image"),
     pytest.param(
-        ["-e", f"image={REPO_IMAGE}:v9", "-e", "switchyard_poll_seconds=0.2"], "at most once a second", id="tight-poll"
+        ["-e", f"image={REPO_IMAGE}:v9", "-e", "switchyard_poll_seconds=0.2"],
+        "switchyard_poll_seconds is '0.2': give a number at least 1",
+        id="tight-poll",
     ),
     pytest.param(
         ["-e", f"image={REPO_IMAGE}:v9", "-e", "switchyard_insufficient_data=ignore"],
-        "preflight_insufficient_data",
+        "switchyard_insufficient_data is 'ignore': give one of fail, extend, continue",
         id="unknown-insufficient-data-policy",
     ),
+    # Each setting out of its range, of the wrong type, or unknown: refused before the lease.
+    *[
+        pytest.param(["-e", f"image={REPO_IMAGE}:v9", "-e", f"switchyard_{name}={value}"], message, id=name)
+        for name, value, message in [
+            ("error_threshold_percent", "-1", "switchyard_error_threshold_percent is '-1': give a number at least 0"),
+            ("bake_seconds", "-5", "switchyard_bake_seconds is '-5': give a number at least 0"),
+            ("min_requests", "ten", "switchyard_min_requests is 'ten': give a whole number at least 1"),
+            ("health_timeout", "0", "switchyard_health_timeout is '0': give a number above 0"),
+            ("switch_mode", "bluegreen", "switchyard_switch_mode is 'bluegreen': give one of"),
+        ]
+    ],
     pytest.param(["-e", "image=Not An Image"], "is not an image reference", id="malformed-image"),
     pytest.param(["-e", f"image={REPO_IMAGE}"], "is not an image reference", id="image-without-tag-or-digest"),
     pytest.param(
@@ -115,7 +128,7 @@ BAD_INPUTS = [
             "-e",
             '{"switchyard_switch_steps": [10, 50]}',
         ],
-        "do not add up",
+        "switchyard_switch_steps is [10, 50]: give whole percentages that rise strictly",
         id="steps-not-ending-at-100",
     ),
     pytest.param(
@@ -127,7 +140,7 @@ BAD_INPUTS = [
             "-e",
             "switchyard_switch_mode=linear",
         ],
-        "do not add up",
+        "switchyard_switch_steps is [60, 40, 100]: give whole percentages that rise strictly",
         id="steps-not-rising",
     ),
     pytest.param(
@@ -145,13 +158,15 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize(("args", "message"), BAD_INPUTS)
-def test_bad_input_is_refused_with_no_aws_change(sandbox, first_release, run_playbook, args, message):
-    before = sandbox.snapshot()
+def test_bad_input_is_refused_with_no_aws_change(sandbox, lease, first_release, run_playbook, args, message):
+    before, lease_before = sandbox.snapshot(), lease.item()
     run = run_playbook("promote.yml", "-e", "switchyard_provision=false", *args)
     assert run.returncode != 0, "a bad input must fail the run"
     messages = " ".join(run.failure_messages())
     assert message in messages, f"expected {message!r} in the failure, got: {messages or run.stderr[-2000:]}"
     assert sandbox.snapshot() == before, "a refused run must not change anything in AWS"
+    if "listener" not in message and "exist" not in message:
+        assert lease.item() == lease_before, "a bad setting must be refused before the deployment lease is taken"
 
 
 def test_promote_moves_production_to_the_other_colour_and_test_to_the_idle_one(sandbox, promote, first_release):

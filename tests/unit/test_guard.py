@@ -8,6 +8,7 @@ import json
 import boto3
 import pytest
 from ansible_collections.switchyard.bluegreen.plugins.module_utils import guard
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.contract import ContractError
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.guard import alarm_colour, judge, with_warmth
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import from_dynamodb, to_dynamodb
 from moto import mock_aws
@@ -148,6 +149,7 @@ class World:
         )
         self.clients["logs"].create_log_group(logGroupName="/switchyard/app-production/deployments")
         contract = {
+            "contract_version": 1,
             "layer": "alb",
             "environment": "production",
             "production_listener_arn": self.production,
@@ -252,4 +254,26 @@ def test_the_handler_leaves_a_cold_old_colour_and_the_lease_alone(world):
 def test_the_handler_ignores_an_alarm_that_goes_back_to_ok(world):
     world.put_lease(journal())
     assert not world.handle(world.event("green", state="OK"))["acted"]
+    assert world.weights(world.production) == GREEN_LIVE
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"contract_version": 2}, "has contract_version 2"),
+        ({"deployment_log_group": None}, "lacks deployment_log_group"),
+    ],
+)
+def test_a_contract_the_guard_cannot_act_on_is_refused_before_the_lease(world, change, message):
+    """A missing key or another contract version must never leave the lease saying "rollback"
+    with the listener unmoved: the guard refuses before it takes anything."""
+    world.put_lease(journal(state="held", outcome=None, image="app:2", previous_image="app:1"))
+    contract = json.loads(world.clients["ssm"].get_parameter(Name=PARAMETER)["Parameter"]["Value"])
+    contract = {k: v for k, v in {**contract, **change}.items() if v is not None}
+    world.clients["ssm"].put_parameter(Name=PARAMETER, Type="String", Value=json.dumps(contract), Overwrite=True)
+
+    with pytest.raises(ContractError, match=message):
+        world.handle(world.event("green"))
+
+    assert world.lease()["operation"] == "promote" and world.lease()["token"] == 4, "the lease must be untouched"
     assert world.weights(world.production) == GREEN_LIVE

@@ -11,6 +11,7 @@ from tests.unit.plugins.modules.utils import run_module
 
 PARAMETER = "/switchyard/switchyard-sandbox/deployment"
 CONTRACT = {
+    "contract_version": 1,
     "layer": "alb",
     "name": "switchyard-sandbox",
     "production_listener_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/s/1/2",
@@ -72,6 +73,11 @@ def test_a_missing_parameter_says_to_provision(aws):
             "has layer 'haproxy'; a contract read from AWS must have layer 'alb'",
         ),
         (json.dumps({k: v for k, v in CONTRACT.items() if k != "layer"}), "has layer None"),
+        (
+            json.dumps({**CONTRACT, "contract_version": 2}),
+            "has contract_version 2; this version of switchyard.bluegreen reads version 1. Provision",
+        ),
+        (json.dumps({k: v for k, v in CONTRACT.items() if k != "contract_version"}), "has contract_version None"),
     ],
 )
 def test_an_unusable_contract_fails_clearly(aws, value, message):

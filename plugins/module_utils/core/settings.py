@@ -1,0 +1,172 @@
+# Copyright: switchyard contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The deployment's settings as one typed schema, checked before anything is taken or changed.
+
+Pure Python, no Ansible and no boto3: the promote's plan module, the action plugin and the guard
+use the same rules. Each setting is named as the inventory names it (switchyard_<name>), and a
+refusal names the setting, the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+SWITCH_MODES = ("all_at_once", "canary", "linear")
+INSUFFICIENT_DATA_POLICIES = ("fail", "extend", "continue")
+TERRAFORM_MODES = ("apply", "plan")
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number setting: an int or a float, with bounds (None: unbounded)."""
+
+    integer: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    above: float | None = None  # strictly greater than this
+
+    def allowed(self) -> str:
+        kind = "a whole number" if self.integer else "a number"
+        bounds = []
+        if self.above is not None:
+            bounds.append(f"above {self.above:g}")
+        if self.minimum is not None:
+            bounds.append(f"at least {self.minimum:g}")
+        if self.maximum is not None:
+            bounds.append(f"at most {self.maximum:g}")
+        return f"{kind} {' and '.join(bounds)}".strip()
+
+    def parse(self, value):
+        """The value as a number, or raise ValueError with what is allowed."""
+        number = _number(value, self.integer)
+        if number is None:
+            raise ValueError(self.allowed())
+        too_low = (self.minimum is not None and number < self.minimum) or (
+            self.above is not None and number <= self.above
+        )
+        if too_low or (self.maximum is not None and number > self.maximum):
+            raise ValueError(self.allowed())
+        return number
+
+
+@dataclass(frozen=True)
+class Choice:
+    choices: tuple
+
+    def allowed(self) -> str:
+        return f"one of {', '.join(self.choices)}"
+
+    def parse(self, value):
+        if value not in self.choices:
+            raise ValueError(self.allowed())
+        return value
+
+
+@dataclass(frozen=True)
+class Steps:
+    """Percent of production traffic on the new colour after each step."""
+
+    def allowed(self) -> str:
+        return "whole percentages that rise strictly, lie in 1..100 and end at 100, e.g. [10, 100]"
+
+    def parse(self, value):
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ValueError(self.allowed())
+        steps = [_number(step, integer=True) for step in value]
+        if None in steps or any(not 1 <= step <= 100 for step in steps):
+            raise ValueError(self.allowed())
+        if steps[-1] != 100 or any(later <= earlier for earlier, later in zip(steps, steps[1:])):  # noqa: B905
+            raise ValueError(self.allowed())
+        return steps
+
+
+def _number(value, integer):
+    """value as an int (integer) or a float; None when it is no such number. Inventory values
+    arrive as strings from -e, so numeric strings count; booleans do not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    if integer:
+        return int(value) if float(value).is_integer() else None
+    return float(value)
+
+
+SECONDS = Number(minimum=0)
+# name (switchyard_<name>) -> rule. Durations that bound a wait must be above 0; a bake or a
+# standby of 0 means "none" and is allowed.
+SCHEMA = {
+    "switch_mode": Choice(SWITCH_MODES),
+    "switch_steps": Steps(),
+    "error_threshold_percent": Number(minimum=0, maximum=100),
+    "min_requests": Number(integer=True, minimum=1),
+    "guard_min_requests": Number(integer=True, minimum=1),
+    "health_timeout": Number(above=0),
+    "migration_timeout": Number(above=0),
+    "poll_seconds": Number(minimum=1),
+    "bake_seconds": SECONDS,
+    "step_bake_seconds": SECONDS,
+    "bake_extend_seconds": SECONDS,
+    "metric_period_seconds": Number(integer=True, minimum=1),
+    "metric_wait_seconds": SECONDS,
+    "standby_seconds": SECONDS,
+    "insufficient_data": Choice(INSUFFICIENT_DATA_POLICIES),
+    "promote_terraform": Choice(TERRAFORM_MODES),
+    "probe_rate_per_second": Number(minimum=0, maximum=20),
+    "probe_window": Number(integer=True, minimum=1),
+    "probe_failure_threshold_percent": Number(minimum=0, maximum=100),
+}
+
+
+class SettingsError(ValueError):
+    """Every setting that is refused, one sentence each."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__(" ".join(self.problems))
+
+
+def validate(settings: dict) -> dict:
+    """The settings given (names without the switchyard_ prefix), parsed to their types; raises
+    SettingsError naming every bad one. Settings that are not given are not checked here (their
+    defaults are), and names outside the schema pass through unchanged."""
+    parsed, problems = dict(settings), []
+    for name, value in settings.items():
+        rule = SCHEMA.get(name)
+        if rule is None or value is None:
+            continue
+        try:
+            parsed[name] = rule.parse(value)
+        except ValueError as allowed:
+            problems.append(f"switchyard_{name} is {value!r}: give {allowed}.")
+    if not problems:
+        problems = _relations(parsed)
+    if problems:
+        raise SettingsError(problems)
+    return parsed
+
+
+def _relations(settings: dict) -> list:
+    """What single values cannot say: the steps fit the mode."""
+    mode, steps = settings.get("switch_mode"), settings.get("switch_steps")
+    if mode is None or steps is None:
+        return []
+    if mode == "all_at_once" and steps != [100]:
+        return [f"switchyard_switch_steps is {steps} for the mode all_at_once: all at once is [100]."]
+    if mode != "all_at_once" and len(steps) < 2:
+        return [f"switchyard_switch_steps is {steps} for the mode {mode}: give at least two steps, e.g. [10, 100]."]
+    return []
+
+
+def plan_steps(settings: dict) -> list:
+    """[{percent, bake_seconds}]: each traffic step of a promote and how long it bakes (the last
+    step bakes bake_seconds, the others step_bake_seconds)."""
+    steps = settings.get("switch_steps") or [100]
+    last, each = settings.get("bake_seconds", 0), settings.get("step_bake_seconds", 0)
+    return [{"percent": percent, "bake_seconds": last if percent == 100 else each} for percent in steps]
