@@ -10,6 +10,7 @@ playbook="$here/.venv/bin/ansible-playbook"
 python="$here/.venv/bin/python"
 repo=registry.sandbox.local/switchyard/app
 status_file="$here/.sandbox/status.json"
+step_errors="$here/.sandbox/demo-step.err"  # the last step's stderr, shown when the demo stops
 summary=()
 
 run() { # run <title> <playbook> [args...]: the playbook's main lines; its exit code in $rc
@@ -17,7 +18,7 @@ run() { # run <title> <playbook> [args...]: the playbook's main lines; its exit 
   shift
   printf '\n\033[1m=== %s\033[0m\n' "$title"
   started=$SECONDS
-  "$playbook" "$@" -i inventories/sandbox 2>/dev/null |
+  "$playbook" "$@" -i inventories/sandbox 2>"$step_errors" |
     grep -E '^(TASK|fatal|    msg|    - |PLAY RECAP|localhost)' | grep -vE '^TASK .*(Validating arguments|Start the clock)'
   rc=${PIPESTATUS[0]}
 }
@@ -36,8 +37,9 @@ for task in json.load(sys.stdin)["plays"][0]["tasks"]:
                 print("  " + line)'
 }
 
-# expect <title> <exit: pass|fail> <live image tag> [<operation> <outcome> [<last verdict>]]
-# Compares the step with what the status file says; on a surprise, says what happened and stops.
+# expect <title> <exit: pass|fail> <live image tag> [<kind> <outcome> <record's image tag> [<last verdict>]]
+# Compares the step with what the status file says, the newest record included (which must be
+# this step's: its image); on a surprise, says what happened and stops.
 expect() {
   local title=$1 exit_wanted=$2
   shift 2
@@ -61,10 +63,12 @@ if not live.endswith(f":{live_tag}"):
     problems.append(f"production serves {live or 'nothing'}, not :{live_tag}")
 last = (status.get("deployments") or [{}])[0]
 if record:
-    operation, outcome, *verdict = record
-    if (last.get("kind"), last.get("outcome")) != (operation, outcome):
+    kind, outcome, image_tag, *verdict = record
+    if not (last.get("image") or "").endswith(f":{image_tag}"):
+        problems.append(f"the newest record is of {last.get('image')}, not of :{image_tag}: this step wrote none")
+    elif (last.get("kind"), last.get("outcome")) != (kind, outcome):
         problems.append(f"the last record is a {last.get('kind')} that {last.get('outcome')}, "
-                        f"not a {operation} that {outcome}")
+                        f"not a {kind} that {outcome}")
     rates = last.get("error_rates") or [{}]
     if verdict and rates[-1].get("verdict") != verdict[0]:
         problems.append(f"its last bake was {rates[-1].get('verdict')}, not {verdict[0]}")
@@ -77,6 +81,7 @@ EOF
   summary+=("$(printf '%-52s %-7s %4ss  %s' "$title" "$exited" "$((SECONDS - started))" "$([ -n "$surprise" ] && echo UNEXPECTED || echo ok)")")
   [ -z "$surprise" ] && return 0
   printf '\n\033[1m=== Stopped: "%s" did not go as the demo expects\033[0m\n%s\n' "$title" "$surprise"
+  grep -vE 'CryptographyDeprecationWarning|from cryptography' "$step_errors" | tail -n 5
   cat <<EOF
 
 What to run next:
@@ -97,21 +102,21 @@ expect "Provision the sandbox stack" pass bootstrap
 
 run "Promote v1" playbooks/promote.yml -e image=$repo:v1 -e switchyard_provision=false
 status
-expect "Promote v1" pass v1 promote succeeded
+expect "Promote v1" pass v1 promote succeeded v1
 
 run "Promote v2 (canary: 10 %, then 100 %)" playbooks/promote.yml -e image=$repo:v2 \
   -e switchyard_provision=false -e switchyard_switch_mode=canary
 status
-expect "Promote v2 (canary: 10 %, then 100 %)" pass v2 promote succeeded
+expect "Promote v2 (canary: 10 %, then 100 %)" pass v2 promote succeeded v2
 
 run "Promote v3, which answers 5 % 5xx (expect rollback)" playbooks/promote.yml \
   -e image=$repo:v3-5xx-5 -e switchyard_provision=false
 status
-expect "Promote v3, rolled back by the watch" fail v2 promote rolled_back breached
+expect "Promote v3, rolled back by the watch" fail v2 promote rolled_back v3-5xx-5 breached
 
 run "Manual rollback to v1 (warm)" playbooks/rollback.yml
 status
-expect "Manual rollback to v1 (warm)" pass v1 rollback succeeded
+expect "Manual rollback to v1 (warm)" pass v1 rollback succeeded v1
 
 printf '\n\033[1m=== Summary: every step went as expected (%ss after provisioning)\033[0m\n' "$((SECONDS - started_all))"
 printf '%s\n' "${summary[@]}"

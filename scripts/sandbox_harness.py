@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import contextlib
 import ipaddress
 import json
 import random
@@ -395,7 +394,7 @@ class Harness:
     def __init__(self, endpoint: str, defaults: dict, settings_file: Path | None = None, tick_seconds: float = 1.0):
         self.ecs, self.elbv2, self.ec2, self.cloudwatch = clients(endpoint)
         self.tick_seconds = tick_seconds
-        self.owed = {}  # (load balancer, target group) -> the fraction of a request not yet counted
+        self.owed = {}  # (load balancer, target group, what) -> the fraction not yet counted
         self.guard = Guard(endpoint)
         self.defaults = defaults
         self.settings_file = settings_file
@@ -424,11 +423,19 @@ class Harness:
         return 200, json.dumps({"version": image})
 
     def settings(self) -> dict:
-        """The delivery settings: the defaults, overridden by the settings file when there is one."""
+        """The delivery settings: the defaults, overridden by the settings file when there is one
+        (a value that is not a positive number is ignored, said in the log)."""
         settings = dict(self.defaults)
         if self.settings_file and self.settings_file.exists():
-            with contextlib.suppress(ValueError):  # a file being written: the defaults for this tick
-                settings.update(json.loads(self.settings_file.read_text()))
+            try:
+                given = json.loads(self.settings_file.read_text())
+            except (OSError, ValueError):  # a file being written: the defaults for this tick
+                given = {}
+            for name, value in (given if isinstance(given, dict) else {}).items():
+                if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+                    settings[name] = value
+                else:
+                    print(f"harness: ignored setting {name}={value!r}: give a number >= 0", file=sys.stderr, flush=True)
         return settings
 
     def services(self):
@@ -519,7 +526,8 @@ class Harness:
     def record_metrics(self, since: float, now: float) -> None:
         """Adds what the production listeners carried from `since` to `now` to the open buckets,
         spread over every bucket that span touches (a slow tick leaves no bucket empty), then
-        publishes the buckets that are due."""
+        publishes the buckets that are due. The listeners' weights are those read this tick: a
+        switch within a slow tick counts from the tick before it."""
         settings = self.settings()
         period = float(settings["period_seconds"])
         rate = float(settings["requests_per_second"])
@@ -538,24 +546,25 @@ class Harness:
         total = sum(weights.values()) or 1
         elb_errors = lb_requests = 0
         for group, weight in weights.items():
-            key = (lb_suffix, group)
-            owed = self.owed.get(key, 0.0) + rate * (end - start) * weight / total
-            requests = int(owed)
-            self.owed[key] = owed - requests
+            if weight <= 0:
+                continue
             image = self.images.get(group, "")
             # Its fault starts with production traffic, also before a quiet service's first request.
-            faulty = weight > 0 and self.faulty(group, image, end)
+            crashed = self.faulty(group, image, end) and crashes(image)
+            dimensions = (("LoadBalancer", lb_suffix), ("TargetGroup", group.split(":", 5)[5]))
+            # Target health is published every period, requests or not (AWS does so while health
+            # checks run): it is what shows a quiet colour's minutes were delivered.
+            unhealthy = self.targets.get(group, 0) if crashed else 0
+            self.buckets.add(start, period, ("UnHealthyHostCount", dimensions), unhealthy, gauge=True)
+            requests = self.owe((lb_suffix, group, "requests"), rate * (end - start) * weight / total)
             if requests == 0:
                 continue
             lb_requests += requests
-            crashed = faulty and crashes(image)
-            errors = round(requests * error_percent(image) / 100) if faulty and not crashed else 0
-            dimensions = (("LoadBalancer", lb_suffix), ("TargetGroup", group.split(":", 5)[5]))
+            share = 0.0 if crashed or not self.faulty(group, image, end) else error_percent(image) / 100
+            errors = self.owe((lb_suffix, group, "errors"), requests * share)
             self.buckets.add(start, period, ("RequestCount", dimensions), requests)
             self.buckets.add(start, period, ("HTTPCode_Target_5XX_Count", dimensions), errors)
             self.buckets.add(start, period, ("TargetConnectionErrorCount", dimensions), requests if crashed else 0)
-            unhealthy = self.targets.get(group, 0) if crashed else 0
-            self.buckets.add(start, period, ("UnHealthyHostCount", dimensions), unhealthy, gauge=True)
             elb_errors += requests if crashed else 0
         if lb_requests:
             # The load balancer's own 502s are counted per load balancer, not per target group;
@@ -579,6 +588,14 @@ class Harness:
         self.note_overrun(now - since)
         self.record_metrics(max(since, now - MAX_SPAN_SECONDS), now)
         self.guard.tick(now)
+
+    def owe(self, key: tuple, amount: float) -> int:
+        """The whole part of what is owed to key (requests or errors), carrying the fraction over
+        to the next span: a quiet service gets its few requests, a low rate its share of errors."""
+        owed = self.owed.get(key, 0.0) + amount
+        whole = int(owed + 1e-9)  # 0.7 * 10 is 6.999...: still 7
+        self.owed[key] = owed - whole
+        return whole
 
     def note_overrun(self, gap: float) -> None:
         """Says in the log when a tick came late (a busy machine): its requests are spread over
@@ -636,7 +653,7 @@ def main() -> int:
         except Exception as error:  # noqa: BLE001 - keep going while the stack is being built
             print(f"harness: {error}", file=sys.stderr)
         # The pause asked for this time (the settings may slow the ticks down, as a busy machine does).
-        harness.tick_seconds = float(harness.settings().get("tick_seconds", args.tick))
+        harness.tick_seconds = max(float(harness.settings().get("tick_seconds", args.tick)), 0.1)
         time.sleep(harness.tick_seconds)
 
 

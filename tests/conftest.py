@@ -386,7 +386,14 @@ def _tail(path: Path, lines: int = TAIL_LINES) -> str:
 def _playbook_lines(command, run: PlaybookRun) -> str:
     failures = "\n".join(f"  failed: {message}" for message in run.failure_messages())
     stderr = "\n".join(run.stderr.splitlines()[-TAIL_LINES:])
-    return f"$ {' '.join(map(str, command[1:4]))}  (exit {run.returncode})\n{failures}\n{stderr}".rstrip()
+    arguments = " ".join(str(part).replace(str(REPO) + "/", "") for part in command[1:])
+    return f"$ ansible-playbook {arguments}  (exit {run.returncode})\n{failures}\n{stderr}".rstrip()
+
+
+@pytest.hookimpl(tryfirst=True)  # before the fixtures' set-up, whose playbooks count as the test's
+def pytest_runtest_setup(item):
+    """A failure shows this test's playbooks only (its fixtures' included)."""
+    _LAST_PLAYBOOKS.clear()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -58,6 +58,23 @@ class ControllerModule:
         self.fail_json(exception.message)
 
 
+def alias_warnings(spec, args):
+    """What AnsibleModule warns when a task sets an option and its alias both (top-level options,
+    as every option of this module is)."""
+    return [
+        f"Both option {name} and its alias {alias} are set."
+        for name, option in spec.items()
+        for alias in option.get("aliases") or ()
+        if name in args and alias in args
+    ]
+
+
+def no_log_values(spec, params):
+    """The values of the no_log options (credentials, fallbacks from the environment included),
+    which no result may carry."""
+    return {str(params[name]) for name, option in spec.items() if option.get("no_log") and params.get(name)}
+
+
 class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         started = time.time()
@@ -69,13 +86,13 @@ class ActionModule(ActionBase):
         if not HAS_BOTO3:
             return dict(result, failed=True, msg=missing_required_lib("botocore and boto3"))
         # Refuses bad arguments (AnsibleActionFail) as the module would, before any AWS call.
-        validation, params = self.validate_argument_spec({**aws_argument_spec(), **ARGUMENT_SPEC})
-        if validation._warnings:
-            result["warnings"] = [
-                f"Both option {w['option']} and its alias {w['alias']} are set." for w in validation._warnings
-            ]
+        spec = {**aws_argument_spec(), **ARGUMENT_SPEC}
+        _, params = self.validate_argument_spec(spec)
+        warnings = alias_warnings(spec, self._task.args)
+        if warnings:
+            result["warnings"] = warnings
         try:
-            execute(ControllerModule(params, self._task.check_mode, validation._no_log_values), started)
+            execute(ControllerModule(params, self._task.check_mode, no_log_values(spec, params)), started)
         except _Finished as finished:
             result.update(finished.result)
         return result

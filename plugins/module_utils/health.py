@@ -15,7 +15,18 @@ ERROR_RATE_OPTIONS = dict(
     extend_seconds=dict(type="float", default=0),
 )
 MIN_POLL_SECONDS = 1.0
-QUIET_NOTE = "no datapoint for the end of the window {late} s after it: counted as no requests, as AWS means it"
+
+
+def undelivered(result, late):
+    """The verdict on a window whose last buckets never arrived, `late` seconds after its end."""
+    note = f"no metric for the end of the window {late} s after it"
+    if result["verdict"] == "healthy":
+        return dict(
+            result,
+            verdict="insufficient_data",
+            reason=f"{note}, not even its target health: {result['reason']} so far is no verdict",
+        )
+    return dict(result, reason=f"{result['reason']} ({note}: counted as no requests)")
 
 
 def poll_problem(poll_seconds):
@@ -84,9 +95,10 @@ def bake(measure, bake_seconds, poll_seconds, *, sleep, elapsed, lost=None, data
     elapsed() when the verdict came. The loop:
       - stops early once the verdict is breached, or when lost() (asked after each measurement)
         gives a reason: the run lost its deployment lease, the verdict is "preempted";
-      - after the bake, waits up to data_wait_seconds for metrics that cover the whole window;
-        after that, a bucket still missing is a period without requests (AWS publishes none),
-        and a window with too few requests is insufficient_data, never healthy;
+      - after the bake, waits up to data_wait_seconds for metrics that cover the whole window
+        (a bucket at or after its end, of any signal: a target group's health is published every
+        period, requests only while they flow); then it judges: requests missing inside a covered
+        window were none, and a window whose end never arrived is insufficient_data, never healthy;
       - with extend_seconds, an insufficient_data window is baked that much longer, once.
     """
     length = float(bake_seconds)
@@ -108,9 +120,10 @@ def bake(measure, bake_seconds, poll_seconds, *, sleep, elapsed, lost=None, data
             if late < data_wait_seconds:
                 sleep(max(min(poll_seconds, data_wait_seconds - late), 0.0))
                 continue
-            # A load balancer publishes no datapoint for a period without requests: once the
-            # delay has passed, a missing bucket is a quiet period, not a late one.
-            result = dict(result, reason=f"{result['reason']} ({QUIET_NOTE.format(late=round(late))})")
+            # The delay has passed: judge now. Requests missing from the window were none (a
+            # load balancer publishes nothing for a quiet period), but a window whose end never
+            # arrived at all, not even its target health (published every period), is never healthy.
+            result = undelivered(result, round(late))
         if result["verdict"] == "insufficient_data" and extend_seconds and not extended:
             length += extend_seconds
             extended = True

@@ -18,11 +18,12 @@ description:
     never a bad release waved through.
   - With I(bake_seconds) it judges the first I(bake_seconds) of traffic, returning early on
     C(breached). ALB metrics come in buckets of I(period_seconds) and arrive late, so after the
-    bake it waits up to I(data_wait_seconds) for buckets that cover the whole window (a bucket of
-    the window's end, or any later one, arrived). A load balancer publishes no datapoint for a
-    period without requests, so once I(data_wait_seconds) have passed a missing bucket counts as
-    no requests, never as late data; a window with fewer than O(min_requests) requests is
-    C(insufficient_data), never C(healthy).
+    bake it waits up to I(data_wait_seconds) for buckets that cover the whole window: a bucket of
+    the window's end, or any later one, of any signal (a target group's health is published every
+    period, its requests only while they flow). A load balancer publishes no datapoint for a
+    period without requests, so a request count missing inside a covered window counts as no
+    requests; a window with fewer than O(min_requests) requests is C(insufficient_data), and so
+    is one whose end never arrived, never C(healthy).
   - With O(probe), it also sends synthetic probes straight at the colour (through the test
     listener, which forwards only to the colour being baked) while it bakes, and breaches as soon
     as too many of the last probes fail - seconds after a crash, where the metrics take minutes.
@@ -181,6 +182,7 @@ preempted:
   sample: promote lost the deployment lease of production to a rollback
 """
 
+import math
 import time
 from datetime import datetime, timezone
 
@@ -213,7 +215,7 @@ def measure(cloudwatch, params, window, now=None):
     # Whole buckets: the one that holds the start to the one that holds the end, counted; read up
     # to the one that holds now, which tells whether the window's end was delivered.
     start = since - since % period
-    end = until - until % period + period
+    end = max(math.ceil(until / period) * period, start + period)
     now = time.time() if now is None else now
     read_to = max(end, now - now % period + period)
     # The load balancer's own 5xx exist per load balancer only: in the bucket that holds the

@@ -30,6 +30,12 @@ options:
         C(probe_failure_threshold_percent) (0-100)."
     type: dict
     required: true
+  setting_names:
+    description:
+      - The variable a setting came from, when it is not C(switchyard_<name>), for the refusal to
+        name what to fix (the steps of a canary come from C(switchyard_canary_steps), say).
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -73,9 +79,10 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.settings
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(settings=dict(type="dict", required=True)), supports_check_mode=True)
+    argument_spec = dict(settings=dict(type="dict", required=True), setting_names=dict(type="dict", default={}))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
-        settings = validate(module.params["settings"])
+        settings = validate(module.params["settings"], module.params["setting_names"])
     except SettingsError as e:
         module.fail_json(
             msg=f"Refused before anything was taken or changed: {e} Fix the inventory or the -e value and run again.",

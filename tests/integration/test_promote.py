@@ -108,9 +108,9 @@ BAD_INPUTS = [
         pytest.param(["-e", f"image={REPO_IMAGE}:v9", "-e", f"switchyard_{name}={value}"], message, id=name)
         for name, value, message in [
             ("error_threshold_percent", "-1", "switchyard_error_threshold_percent is '-1': give a number at least 0"),
-            ("bake_seconds", "-5", "switchyard_bake_seconds is '-5': give a number at least 0"),
+            ("bake_seconds", "-5", "switchyard_bake_seconds is '-5': give a whole number at least 0"),
             ("min_requests", "ten", "switchyard_min_requests is 'ten': give a whole number at least 1"),
-            ("health_timeout", "0", "switchyard_health_timeout is '0': give a number above 0"),
+            ("health_timeout", "0", "switchyard_health_timeout is '0': give a whole number above 0"),
             ("switch_mode", "bluegreen", "switchyard_switch_mode is 'bluegreen': give one of"),
         ]
     ],

@@ -132,9 +132,9 @@ def test_a_bake_waits_for_late_metrics_that_cover_its_window():
     assert result["verdict"] == "breached" and clock.now == 90
 
 
-def quiet_measure(requests):
-    """A window whose last buckets never arrive (no requests then, so AWS published none), judged
-    by the real rule on what did arrive."""
+def uncovered(requests):
+    """A window whose end never arrived (no bucket at or after it, not even the target health
+    that AWS publishes every period), judged by the real rule on what did arrive."""
 
     def measure(window):
         signals = {"requests": requests, "target_errors": 0, "lb_errors": 0}
@@ -143,21 +143,35 @@ def quiet_measure(requests):
     return measure
 
 
-def test_once_the_delay_has_passed_a_missing_bucket_is_no_requests_not_late_data():
-    """AWS publishes no datapoint for a period without requests: after the delay, the window is
-    judged on what arrived, and the verdict says why it did not wait longer."""
+def test_a_window_whose_end_never_arrived_is_never_healthy():
+    """Its first minutes looked fine, but what came after was never delivered: no verdict, so the
+    environment's insufficient-data policy decides, after the wait and not before."""
     clock = Clock()
-    result = bake(quiet_measure(500), 60, 10, sleep=clock.sleep, elapsed=clock.elapsed, data_wait_seconds=30)
-    assert result["verdict"] == "healthy", result
-    assert "counted as no requests" in result["reason"], result["reason"]
+    result = bake(uncovered(500), 60, 10, sleep=clock.sleep, elapsed=clock.elapsed, data_wait_seconds=30)
+    assert result["verdict"] == "insufficient_data", result
+    assert "not even its target health" in result["reason"] and "500 requests" in result["reason"], result
     assert clock.now == 90, "the delay is waited for first"
 
 
-def test_a_quiet_window_is_insufficient_data_never_healthy():
+def test_after_the_wait_too_few_requests_are_judged_as_such():
     clock = Clock()
-    result = bake(quiet_measure(3), 60, 10, sleep=clock.sleep, elapsed=clock.elapsed, data_wait_seconds=30)
+    result = bake(uncovered(3), 60, 10, sleep=clock.sleep, elapsed=clock.elapsed, data_wait_seconds=30)
     assert result["verdict"] == "insufficient_data", result
     assert "3 requests, fewer than the 100 needed" in result["reason"], result["reason"]
+    assert "counted as no requests" in result["reason"], result["reason"]
+
+
+def test_a_covered_quiet_window_is_judged_at_once_on_its_few_requests():
+    """A later bucket (the target health of every period) arrived: the requests missing from the
+    window were none, and the verdict does not wait for data that will never come."""
+    clock = Clock()
+
+    def measure(window):
+        signals = {"requests": 3, "target_errors": 0, "lb_errors": 0}
+        return rate_report(signals, threshold_percent=1, min_requests=100, window_seconds=window, covered=True)
+
+    result = bake(measure, 60, 10, sleep=clock.sleep, elapsed=clock.elapsed, data_wait_seconds=180)
+    assert result["verdict"] == "insufficient_data" and clock.now == 60, result
 
 
 def test_extend_bakes_an_insufficient_window_longer_once():

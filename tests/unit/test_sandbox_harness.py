@@ -125,6 +125,17 @@ def test_a_quiet_service_gets_its_few_requests_and_no_datapoint_for_a_quiet_peri
     requests = published.series("RequestCount")
     assert sum(requests.values()) == 3, requests
     assert len(requests) == 3, "only the three seconds that carried a request have a datapoint"
+    assert len(published.series("UnHealthyHostCount")) == 60, "target health is published every period"
+
+
+def test_a_low_rate_gets_its_share_of_errors_whatever_the_ticks():
+    """5 % of 10 requests a second, ticks off the bucket boundaries: 5 errors in 100 requests."""
+    harness, published = production("app:v3-5xx-5", requests_per_second=10)
+    for tick in range(10):
+        harness.record_metrics(100.3 + tick, 101.3 + tick)
+    harness.record_metrics(200.0, 200.0)
+    assert sum(published.series("RequestCount").values()) == 100
+    assert sum(published.series("HTTPCode_Target_5XX_Count").values()) == 5
 
 
 def test_a_late_tick_is_said_in_the_log(capsys):

@@ -98,24 +98,38 @@ def _number(value, integer):
     return float(value)
 
 
-SECONDS = Number(minimum=0)
+@dataclass(frozen=True)
+class Period:
+    """A CloudWatch period: 1, 5, 10 or 30 seconds (high resolution), or a multiple of 60."""
+
+    def allowed(self) -> str:
+        return "1, 5, 10, 30 or a multiple of 60 (seconds, as CloudWatch takes them)"
+
+    def parse(self, value):
+        period = _number(value, integer=True)
+        if period is None or not (period in (1, 5, 10, 30) or (period > 0 and period % 60 == 0)):
+            raise ValueError(self.allowed())
+        return period
+
+
+WHOLE_SECONDS = Number(integer=True, minimum=0)
 # name (switchyard_<name>) -> rule. Durations that bound a wait must be above 0; a bake or a
-# standby of 0 means "none" and is allowed.
+# standby of 0 means "none" and is allowed. Whole seconds where the roles take whole seconds.
 SCHEMA = {
     "switch_mode": Choice(SWITCH_MODES),
     "switch_steps": Steps(),
     "error_threshold_percent": Number(minimum=0, maximum=100),
     "min_requests": Number(integer=True, minimum=1),
     "guard_min_requests": Number(integer=True, minimum=1),
-    "health_timeout": Number(above=0),
-    "migration_timeout": Number(above=0),
+    "health_timeout": Number(integer=True, above=0),
+    "migration_timeout": Number(integer=True, above=0),
     "poll_seconds": Number(minimum=1),
-    "bake_seconds": SECONDS,
-    "step_bake_seconds": SECONDS,
-    "bake_extend_seconds": SECONDS,
-    "metric_period_seconds": Number(integer=True, minimum=1),
-    "metric_wait_seconds": SECONDS,
-    "standby_seconds": SECONDS,
+    "bake_seconds": WHOLE_SECONDS,
+    "step_bake_seconds": WHOLE_SECONDS,
+    "bake_extend_seconds": WHOLE_SECONDS,
+    "metric_period_seconds": Period(),
+    "metric_wait_seconds": Number(minimum=0),
+    "standby_seconds": WHOLE_SECONDS,
     "insufficient_data": Choice(INSUFFICIENT_DATA_POLICIES),
     "promote_terraform": Choice(TERRAFORM_MODES),
     "probe_rate_per_second": Number(minimum=0, maximum=20),
@@ -132,35 +146,40 @@ class SettingsError(ValueError):
         super().__init__(" ".join(self.problems))
 
 
-def validate(settings: dict) -> dict:
+def validate(settings: dict, names: dict | None = None) -> dict:
     """The settings given (names without the switchyard_ prefix), parsed to their types; raises
-    SettingsError naming every bad one. Settings that are not given are not checked here (their
-    defaults are), and names outside the schema pass through unchanged."""
+    SettingsError naming every bad one. Settings that are not given (absent, None or "", which
+    is how older Ansible renders an unset one) are not checked here (their defaults are), and
+    names outside the schema pass through unchanged. names: the variable a setting came from,
+    when it is not switchyard_<name> (the steps come from switchyard_canary_steps, say)."""
+    names = {name: f"switchyard_{name}" for name in settings} | (names or {})
     parsed, problems = dict(settings), []
     for name, value in settings.items():
         rule = SCHEMA.get(name)
-        if rule is None or value is None:
+        if rule is None or value is None or value == "":
+            parsed[name] = None if value == "" else value
             continue
         try:
             parsed[name] = rule.parse(value)
         except ValueError as allowed:
-            problems.append(f"switchyard_{name} is {value!r}: give {allowed}.")
+            problems.append(f"{names[name]} is {value!r}: give {allowed}.")
     if not problems:
-        problems = _relations(parsed)
+        problems = _relations(parsed, names)
     if problems:
         raise SettingsError(problems)
     return parsed
 
 
-def _relations(settings: dict) -> list:
+def _relations(settings: dict, names: dict) -> list:
     """What single values cannot say: the steps fit the mode."""
     mode, steps = settings.get("switch_mode"), settings.get("switch_steps")
     if mode is None or steps is None:
         return []
+    steps_name = names.get("switch_steps", "switchyard_switch_steps")
     if mode == "all_at_once" and steps != [100]:
-        return [f"switchyard_switch_steps is {steps} for the mode all_at_once: all at once is [100]."]
+        return [f"{steps_name} is {steps} for the mode all_at_once: all at once is [100]."]
     if mode != "all_at_once" and len(steps) < 2:
-        return [f"switchyard_switch_steps is {steps} for the mode {mode}: give at least two steps, e.g. [10, 100]."]
+        return [f"{steps_name} is {steps} for the mode {mode}: give at least two steps, e.g. [10, 100]."]
     return []
 
 

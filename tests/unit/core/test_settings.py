@@ -27,10 +27,13 @@ REPO = Path(__file__).resolve().parents[3]
         ("min_requests", "ten", "a whole number at least 1"),
         ("min_requests", 0, "a whole number at least 1"),
         ("min_requests", 2.5, "a whole number"),
-        ("health_timeout", 0, "above 0"),
+        ("health_timeout", 0, "a whole number above 0"),
         ("migration_timeout", -3, "above 0"),
         ("poll_seconds", 0.2, "at least 1"),
-        ("metric_period_seconds", 0, "at least 1"),
+        ("metric_period_seconds", 0, "1, 5, 10, 30 or a multiple of 60"),
+        ("metric_period_seconds", 90, "1, 5, 10, 30 or a multiple of 60"),
+        ("bake_seconds", 0.5, "a whole number at least 0"),
+        ("standby_seconds", 1.5, "a whole number"),
         ("probe_rate_per_second", 50, "at most 20"),
         ("switch_mode", "blue-green", "one of all_at_once, canary, linear"),
         ("insufficient_data", "ignore", "one of fail, extend, continue"),
@@ -41,8 +44,8 @@ REPO = Path(__file__).resolve().parents[3]
         ("switch_steps", [0, 100], "1..100"),
         ("switch_steps", [], "end at 100"),
         ("switch_steps", "10,100", "end at 100"),
-        ("standby_seconds", True, "a number"),
-        ("bake_seconds", float("nan"), "a number"),
+        ("standby_seconds", True, "a whole number"),
+        ("bake_seconds", float("nan"), "a whole number"),
     ],
 )
 def test_each_bad_setting_is_refused_naming_the_setting_the_value_and_what_is_allowed(name, value, allowed):
@@ -111,3 +114,21 @@ def test_the_core_imports_no_ansible():
         "assert not leaked, leaked"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO / ".collections", check=True)
+
+
+def test_an_unset_setting_is_not_checked():
+    """Older Ansible renders an unset setting as "": it is no value, not a bad one."""
+    assert validate({"bake_seconds": "", "metric_period_seconds": None}) == {
+        "bake_seconds": None,
+        "metric_period_seconds": None,
+    }
+
+
+def test_a_refusal_names_the_variable_the_setting_came_from():
+    with pytest.raises(SettingsError, match=r"^switchyard_canary_steps is \[10, 50\]: give"):
+        validate({"switch_steps": [10, 50]}, names={"switch_steps": "switchyard_canary_steps"})
+
+
+@pytest.mark.parametrize("period", [1, 5, 10, 30, 60, 300])
+def test_cloudwatch_periods_are_accepted(period):
+    assert validate({"metric_period_seconds": period})["metric_period_seconds"] == period

@@ -188,7 +188,7 @@ def test_late_metrics_are_waited_for_and_never_waved_through(aws, clock, monkeyp
     result = run_module(alb_error_rate_info, args(bake_seconds=60, poll_seconds=15, data_wait_seconds=30))
 
     assert result["verdict"] == "insufficient_data", result
-    assert "0 requests" in result["reason"] and "counted as no requests" in result["reason"], result["reason"]
+    assert "0 requests" in result["reason"] and "no metric for the end of the window" in result["reason"], result
     assert looks == [SINCE + 75, SINCE + 90]
 
 
@@ -238,3 +238,13 @@ def test_aws_errors_fail_clearly(aws, clock):
     assert result["failed"]
     assert result["msg"].startswith("Failed to read the ALB's CloudWatch metrics")
     assert "no metrics for you" in result["msg"]
+
+
+def test_a_window_that_ends_on_a_bucket_boundary_counts_no_bucket_after_it(aws, clock):
+    """[SINCE, SINCE + 60) is exactly one bucket: the next one, already delivered, is not counted."""
+    clock.now = SINCE + 200
+    expect_signals(aws.stub("cloudwatch"), SINCE + 60, read_to=SINCE + 240, stamps=[SINCE, SINCE + 60], requests=1000)
+
+    result = run_module(alb_error_rate_info, args(bake_seconds=60, data_wait_seconds=600))
+
+    assert result["requests"] == 500 and result["covered"] is True, result

@@ -7,7 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 from ansible.errors import AnsibleActionFail
-from ansible_collections.switchyard.bluegreen.plugins.action.alb_rollback import ActionModule
+from ansible_collections.switchyard.bluegreen.plugins.action.alb_rollback import (
+    ActionModule,
+    alias_warnings,
+    no_log_values,
+)
 
 from tests.unit.plugins.modules.test_alb_rollback import (  # noqa: F401 (this_machine: an autouse fixture)
     ARGS,
@@ -85,3 +89,13 @@ def test_what_this_process_cannot_see_runs_the_module(transport, task):
 
     assert plugin.run(task_vars={}) == {"changed": False, "ran": "as a module"}
     assert plugin.executed == "switchyard.bluegreen.alb_rollback"
+
+
+def test_an_option_and_its_alias_both_set_is_warned_and_credentials_are_no_log_values():
+    spec = {"secret_key": {"aliases": ["aws_secret_key"], "no_log": True}, "region": {"aliases": ["aws_region"]}}
+    assert alias_warnings(spec, {"secret_key": "a", "aws_secret_key": "a", "region": "x"}) == [
+        "Both option secret_key and its alias aws_secret_key are set."
+    ]
+    assert alias_warnings(spec, {"aws_secret_key": "a"}) == []
+    assert no_log_values(spec, {"secret_key": SECRET, "region": "us-east-1"}) == {SECRET}
+    assert no_log_values(spec, {"secret_key": None}) == set()
