@@ -8,6 +8,7 @@ the sample service's migrations to a database it keeps in memory, by the service
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -78,3 +79,48 @@ def test_a_failing_migration_stops_the_promote_before_any_traffic_moves(sandbox,
     assert lease.item().get("state") != "held"
     record = sandbox.records()[0]
     assert record["image"] == image and record["outcome"] == "failed"
+
+
+def test_a_cold_rollback_to_a_release_the_schema_moved_past_is_refused(sandbox, promote, run_playbook, lease, aws):
+    """The previous colour was scaled down holding a release that ships migrations up to 0001
+    only, and contract migration 0003 has been applied since (by this module's promotes): starting
+    it would pass its checks and fail its writes. rollback.yml refuses, naming the migration, and
+    changes nothing. (Its history is rehearsed: the emulator's database has every migration by now,
+    so a release that old could no longer be promoted here for real.)"""
+    run = promote(f"{REPO_IMAGE}:m3")  # a healthy release live, its colour's journal free
+    assert run.returncode == 0, run.failure_messages() or run.stderr
+    cold, old_image = sandbox.idle(), f"{REPO_IMAGE}:m0-schema-1"
+    service = sandbox.service(cold)
+    task = sandbox.ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    container = dict(task["containerDefinitions"][0], image=old_image)
+    keys = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "requiresCompatibilities", "cpu", "memory")
+    old = sandbox.ecs.register_task_definition(
+        containerDefinitions=[container], **{k: task[k] for k in keys if k in task}
+    )["taskDefinition"]["taskDefinitionArn"]
+    cluster, name = sandbox.stack["cluster_name"], service["serviceName"]
+    sandbox.ecs.update_service(cluster=cluster, service=name, taskDefinition=old, desiredCount=0)
+    sandbox.wait_for_no_targets(cold)
+    record = {"kind": "promote", "image": old_image, "outcome": "succeeded", "environment": "sandbox",
+              "migrations": {"head": "0001.create-visits", "applied": []}}  # fmt: skip
+    aws("logs").put_log_events(
+        logGroupName=sandbox.stack["deployment_log_group"],
+        logStreamName="records",
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": json.dumps(record)}],
+    )
+    before = sandbox.snapshot()
+    try:
+        run = run_playbook("rollback.yml")
+
+        assert run.returncode != 0, "a rollback to a release the schema moved past must fail"
+        message = " ".join(run.failure_messages())
+        assert f"{old_image} cannot serve on this database: contract migration 0003.drop-visits-client" in message
+        assert "Roll forward instead" in message, message
+        assert sandbox.snapshot() == before, "nothing may change: production stays where it is, the colour cold"
+        assert lease.item().get("state") != "held", "the lease is let go"
+    finally:
+        sandbox.ecs.update_service(
+            cluster=cluster,
+            service=name,
+            taskDefinition=service["taskDefinition"],
+            desiredCount=service["desiredCount"],
+        )
