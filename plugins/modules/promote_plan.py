@@ -12,7 +12,8 @@ description:
     switch mode), all at once, and fails naming each bad setting, the value given and what is
     allowed. A promote calls it before the deployment lease, so a bad setting changes nothing.
   - Returns the settings as typed values and the plan of traffic steps, each with its bake.
-  - Reads and changes nothing; the same in check mode.
+  - Reads and changes nothing; the same in check mode. Its action plugin runs the check in the
+    controller's process (no module start-up).
 author:
   - switchyard contributors (@switchyard)
 options:
@@ -77,19 +78,31 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.settings
     validate,
 )
 
+# The action plugin of the same name runs this check in the controller's process; the module
+# runs it wherever a task is delegated.
+ARGUMENT_SPEC = dict(settings=dict(type="dict", required=True), setting_names=dict(type="dict", default={}))
 
-def main():
-    argument_spec = dict(settings=dict(type="dict", required=True), setting_names=dict(type="dict", default={}))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+
+def plan(params):
+    """The result, failed or not, of checking params["settings"] (pure: no I/O)."""
     try:
-        settings = validate(module.params["settings"], module.params["setting_names"])
+        settings = validate(params["settings"], params["setting_names"])
     except SettingsError as e:
-        module.fail_json(
+        return dict(
+            failed=True,
+            changed=False,
             msg=f"Refused before anything was taken or changed: {e} Fix the inventory or the -e value and run again.",
             problems=e.problems,
-            changed=False,
         )
-    module.exit_json(changed=False, settings=settings, steps=plan_steps(settings))
+    return dict(changed=False, settings=settings, steps=plan_steps(settings))
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    result = plan(module.params)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
