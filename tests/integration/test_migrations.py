@@ -8,7 +8,7 @@ the sample service's migrations to a database it keeps in memory, by the service
 from __future__ import annotations
 
 import json
-import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -99,21 +99,27 @@ def test_a_cold_rollback_to_a_release_the_schema_moved_past_is_refused(sandbox, 
     )["taskDefinition"]["taskDefinitionArn"]
     cluster, name = sandbox.stack["cluster_name"], service["serviceName"]
     sandbox.ecs.update_service(cluster=cluster, service=name, taskDefinition=old, desiredCount=0)
-    sandbox.wait_for_no_targets(cold)
-    record = {"kind": "promote", "image": old_image, "outcome": "succeeded", "environment": "sandbox",
-              "migrations": {"head": "0001.create-visits", "applied": []}}  # fmt: skip
-    aws("logs").put_log_events(
-        logGroupName=sandbox.stack["deployment_log_group"],
-        logStreamName="records",
-        logEvents=[{"timestamp": int(time.time() * 1000), "message": json.dumps(record)}],
-    )
-    before = sandbox.snapshot()
     try:
+        sandbox.wait_for_no_targets(cold)
+        # Every field a promote's record has (status.yml reads them), with the head it shipped.
+        now = datetime.now(UTC)
+        record = {
+            "kind": "promote", "image": old_image, "previous_image": None, "outcome": "succeeded",
+            "environment": "sandbox", "actor": "rehearsal", "from_colour": sandbox.live(), "to_colour": cold,
+            "recorded_at": now.isoformat(), "migrations": {"head": "0001.create-visits", "applied": []},
+        }  # fmt: skip
+        aws("logs").put_log_events(
+            logGroupName=sandbox.stack["deployment_log_group"],
+            logStreamName="records",
+            logEvents=[{"timestamp": int(now.timestamp() * 1000), "message": json.dumps(record)}],
+        )
+        before = sandbox.snapshot()
         run = run_playbook("rollback.yml")
 
         assert run.returncode != 0, "a rollback to a release the schema moved past must fail"
         message = " ".join(run.failure_messages())
         assert f"{old_image} cannot serve on this database: contract migration 0003.drop-visits-client" in message
+        assert "it ships migrations up to 0001.create-visits only" in message, "its recorded head must be read"
         assert "Roll forward instead" in message, message
         assert sandbox.snapshot() == before, "nothing may change: production stays where it is, the colour cold"
         assert lease.item().get("state") != "held", "the lease is let go"

@@ -48,9 +48,9 @@ def schema_refusal(image, records):
     head = release_head(image, records)
     for contract, applied_by in contracts.items():
         position = order.index(contract)
-        if position == 0:
-            continue  # the first migration of a new database removed nothing any release read
-        needed = order[position - 1]
+        # What the contract step came after; when the records read no longer reach back that far,
+        # only a release that ships the contract itself is known to be safe.
+        needed = order[position - 1] if position else contract
         if head is None:
             reason = "no record says which migrations it ships"
         elif head not in order:

@@ -122,6 +122,7 @@ SCHEMA = {
     "min_requests": Number(integer=True, minimum=1),
     "guard_min_requests": Number(integer=True, minimum=1),
     "health_timeout": Number(integer=True, above=0),
+    "lease_seconds": Number(integer=True, above=0),
     "migration_timeout": Number(integer=True, above=0),
     "poll_seconds": Number(minimum=1),
     "bake_seconds": WHOLE_SECONDS,
@@ -148,16 +149,18 @@ class SettingsError(ValueError):
 
 def validate(settings: dict, names: dict | None = None) -> dict:
     """The settings given (names without the switchyard_ prefix), parsed to their types; raises
-    SettingsError naming every bad one. Settings that are not given (absent, None or "", which
-    is how older Ansible renders an unset one) are not checked here (their defaults are), and
-    names outside the schema pass through unchanged. names: the variable a setting came from,
+    SettingsError naming every bad one. A setting given as nothing (None, "") is refused: a role
+    would read it as "none" (no bake, no standby), not as its default; leave it out instead.
+    Names outside the schema pass through unchanged. names: the variable a setting came from,
     when it is not switchyard_<name> (the steps come from switchyard_canary_steps, say)."""
     names = {name: f"switchyard_{name}" for name in settings} | (names or {})
     parsed, problems = dict(settings), []
     for name, value in settings.items():
         rule = SCHEMA.get(name)
-        if rule is None or value is None or value == "":
-            parsed[name] = None if value == "" else value
+        if rule is None:
+            continue
+        if value is None or value == "":
+            problems.append(f"{names[name]} is set to nothing: give {rule.allowed()}, or leave it out for its default.")
             continue
         try:
             parsed[name] = rule.parse(value)
@@ -171,16 +174,38 @@ def validate(settings: dict, names: dict | None = None) -> dict:
 
 
 def _relations(settings: dict, names: dict) -> list:
-    """What single values cannot say: the steps fit the mode."""
+    """What single values cannot say: the steps fit the mode, and no phase without a heartbeat
+    outlasts the lease (another run would take it over while this one still bakes)."""
+    problems = []
     mode, steps = settings.get("switch_mode"), settings.get("switch_steps")
-    if mode is None or steps is None:
-        return []
     steps_name = names.get("switch_steps", "switchyard_switch_steps")
-    if mode == "all_at_once" and steps != [100]:
-        return [f"{steps_name} is {steps} for the mode all_at_once: all at once is [100]."]
-    if mode != "all_at_once" and len(steps) < 2:
-        return [f"{steps_name} is {steps} for the mode {mode}: give at least two steps, e.g. [10, 100]."]
-    return []
+    if mode == "all_at_once" and steps not in (None, [100]):
+        problems.append(f"{steps_name} is {steps} for the mode all_at_once: all at once is [100].")
+    if mode not in (None, "all_at_once") and steps is not None and len(steps) < 2:
+        problems.append(f"{steps_name} is {steps} for the mode {mode}: give at least two steps, e.g. [10, 100].")
+    lease = settings.get("lease_seconds")
+    if lease:
+        for phase in LONGEST_WITHOUT_HEARTBEAT:
+            if settings.get(phase[0]) is None:
+                continue
+            total = sum(settings.get(name) or 0 for name in phase)
+            if total >= lease:
+                parts = " + ".join(f"switchyard_{name}" for name in phase if settings.get(name) is not None)
+                problems.append(
+                    f"{parts} is {total:g} s, not below switchyard_lease_seconds ({lease:g} s): the lease would"
+                    " expire during that phase, which renews it only at its end. Lengthen the lease or shorten it."
+                )
+    return problems
+
+
+# Phases that do not renew the lease while they last: the first setting is the phase, the others
+# add to it (an extended bake, then the wait for late metrics).
+LONGEST_WITHOUT_HEARTBEAT = (
+    ("bake_seconds", "bake_extend_seconds", "metric_wait_seconds"),
+    ("step_bake_seconds", "bake_extend_seconds", "metric_wait_seconds"),
+    ("health_timeout",),
+    ("migration_timeout",),
+)
 
 
 def plan_steps(settings: dict) -> list:

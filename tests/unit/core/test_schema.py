@@ -48,5 +48,9 @@ def test_without_a_contract_migration_any_release_can_serve():
     assert schema_refusal("app:anything", []) is None
 
 
-def test_a_contract_as_the_first_migration_of_a_new_database_removes_nothing():
-    assert schema_refusal("app:r0", [promote("app:r1", "0001.drop", "0001.drop")]) is None
+def test_when_the_records_read_no_longer_show_what_preceded_a_contract_only_its_release_is_safe():
+    """The promotes before r3 fell out of the records read: r1's head is unknown, so it is refused;
+    r3, which ships the contract, can serve."""
+    recent = HISTORY[:2]
+    assert "no record says which migrations it ships" in schema_refusal("app:r1", recent)
+    assert schema_refusal("app:r3", recent) is None

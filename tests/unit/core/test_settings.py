@@ -87,12 +87,11 @@ def test_good_settings_come_back_typed():
             "health_timeout": 60,
             "poll_seconds": 1,
             "other": "passes through",
-            "standby_seconds": None,
         }
     )
     assert settings["switch_steps"] == [10, 100]
     assert settings["bake_seconds"] == 0.0 and settings["min_requests"] == 100
-    assert settings["other"] == "passes through" and settings["standby_seconds"] is None
+    assert settings["other"] == "passes through"
 
 
 def test_the_plan_bakes_each_step_and_the_last_one_longest():
@@ -116,12 +115,30 @@ def test_the_core_imports_no_ansible():
     subprocess.run([sys.executable, "-c", code], cwd=REPO / ".collections", check=True)
 
 
-def test_an_unset_setting_is_not_checked():
-    """Older Ansible renders an unset setting as "": it is no value, not a bad one."""
-    assert validate({"bake_seconds": "", "metric_period_seconds": None}) == {
-        "bake_seconds": None,
-        "metric_period_seconds": None,
-    }
+@pytest.mark.parametrize("nothing", [None, ""])
+def test_a_setting_set_to_nothing_is_refused_not_read_as_none(nothing):
+    """switchyard_bake_seconds: (null) or -e switchyard_bake_seconds= would mean "no bake" to a role."""
+    with pytest.raises(SettingsError, match="switchyard_bake_seconds is set to nothing: give a whole number"):
+        validate({"bake_seconds": nothing})
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"bake_seconds": 600, "bake_extend_seconds": 300, "metric_wait_seconds": 180}, "switchyard_bake_seconds +"),
+        ({"health_timeout": 900}, "switchyard_health_timeout is 900 s"),
+        ({"migration_timeout": 1200}, "switchyard_migration_timeout is 1200 s"),
+    ],
+)
+def test_no_phase_without_a_heartbeat_may_outlast_the_lease(settings, named):
+    with pytest.raises(SettingsError, match="not below switchyard_lease_seconds") as refused:
+        validate({"lease_seconds": 900, **settings})
+    assert named in str(refused.value), refused.value
+
+
+def test_production_like_settings_fit_the_lease():
+    production = {"bake_seconds": 300, "bake_extend_seconds": 300, "metric_wait_seconds": 180, "health_timeout": 600}
+    assert validate({"lease_seconds": 900, **production})["lease_seconds"] == 900
 
 
 def test_a_refusal_names_the_variable_the_setting_came_from():
