@@ -18,9 +18,9 @@ description:
     never a bad release waved through.
   - With I(bake_seconds) it judges the first I(bake_seconds) of traffic, returning early on
     C(breached). ALB metrics come in buckets of I(period_seconds) and arrive late, so after the
-    bake it waits up to I(data_wait_seconds) for buckets that cover the whole window: a bucket of
-    the window's end, or any later one, of any signal (a target group's health is published every
-    period, its requests only while they flow). A load balancer publishes no datapoint for a
+    bake it waits up to I(data_wait_seconds) for buckets that cover the whole window, that is a
+    bucket of the window's end, or any later one, of any signal (a target group's health is
+    published every period, its requests only while they flow). A load balancer publishes no datapoint for a
     period without requests, so a request count missing inside a covered window counts as no
     requests; a window with fewer than O(min_requests) requests is C(insufficient_data), and so
     is one whose end never arrived, never C(healthy).
