@@ -52,8 +52,10 @@ def schema_refusal(image, records):
         # only a release that ships the contract itself is known to be safe.
         needed = order[position - 1] if position else contract
         if head is None:
-            reason = "no record says which migrations it ships"
-        elif head not in order:
+            # No promote of it ran a migration step: the image a new stack starts with, or one
+            # from before switchyard. Nothing says what it reads, so nothing refuses it here.
+            continue
+        if head not in order:
             reason = f"it ships {head}, which no recorded promote applied"
         elif order.index(head) < order.index(needed):
             reason = f"it ships migrations up to {head} only"
