@@ -550,7 +550,8 @@ class Harness:
                 continue
             image = self.images.get(group, "")
             # Its fault starts with production traffic, also before a quiet service's first request.
-            crashed = self.faulty(group, image, end) and crashes(image)
+            faulty = self.faulty(group, image, end)
+            crashed = faulty and crashes(image)
             dimensions = (("LoadBalancer", lb_suffix), ("TargetGroup", group.split(":", 5)[5]))
             # Target health is published every period, requests or not (AWS does so while health
             # checks run): it is what shows a quiet colour's minutes were delivered.
@@ -560,7 +561,7 @@ class Harness:
             if requests == 0:
                 continue
             lb_requests += requests
-            share = 0.0 if crashed or not self.faulty(group, image, end) else error_percent(image) / 100
+            share = error_percent(image) / 100 if faulty and not crashed else 0.0
             errors = self.owe((lb_suffix, group, "errors"), requests * share)
             self.buckets.add(start, period, ("RequestCount", dimensions), requests)
             self.buckets.add(start, period, ("HTTPCode_Target_5XX_Count", dimensions), errors)
