@@ -9,8 +9,7 @@ Retry policy, the same for every module:
      a few times, further apart. amazon.aws's list of codes lacks ThrottlingException (ECS,
      CloudWatch Logs, SSM), so it is added. RETRY acts only on calls made with aws_retry=True,
      which every call below is.
-The ELBv2 listener and rule calls come from amazon.aws's elb_utils, which carry amazon.aws's
-own jittered backoff; they are called without aws_retry so that the two never nest.
+Listener actions are read and written in one place, module_utils/listener.py.
 
 Errors: each call raises AnsibleAWSError (AWSErrorHandler); a module's main() turns it into
 one failure with module.fail_json_aws_error.
@@ -25,10 +24,10 @@ try:
 except ImportError:
     Config = None  # AnsibleAWSModule says botocore is missing before any client is made
 
-from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info, is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.records import RECORD_STREAM
 
 # botocore's own retries: adaptive mode, 10 attempts in all.
 BOTOCORE_RETRIES = {"mode": "adaptive", "max_attempts": 10}
@@ -166,23 +165,7 @@ def update_service(ecs, **kwargs):
     ecs.update_service(**kwargs, aws_retry=True)
 
 
-# ELBv2 (listeners and rules: amazon.aws's elb_utils)
-
-
-@AWSErrorHandler.common_error_handler("read the listener's rules")
-def listener_rules(elbv2, listener_arn):
-    """Every rule of the listener over all pages, its default rule (which carries the listener's
-    default actions, and comes last) included."""
-    return elbv2.get_paginator("describe_rules").paginate(ListenerArn=listener_arn).build_full_result()["Rules"]
-
-
-def apply_listener_changes(elbv2, changes):
-    """Apply traffic.plan_changes' [(arn, "listener" or "rule", actions)] through elb_utils."""
-    for arn, kind, actions in changes:
-        if kind == "listener":
-            elb_utils.modify_listener(elbv2, arn, DefaultActions=actions)
-        else:
-            elb_utils.modify_rule(elbv2, arn, Actions=actions)
+# ELBv2 (listener actions: module_utils/listener.py)
 
 
 @AWSErrorHandler.common_error_handler("describe the target group's target health")
@@ -262,8 +245,6 @@ def get_parameter(ssm, name):
 
 
 # CloudWatch Logs
-
-RECORD_STREAM = "records"
 
 
 @AWSErrorHandler.common_error_handler("write the deployment record")

@@ -12,6 +12,9 @@ lease go. Otherwise (no promote to undo, a rollback or finalize at work, the old
 down by finalize, an alarm on a colour production does not reach) it changes nothing: the alarm
 only alerts.
 
+This file is the Lambda's shell only: the judgement is core.guard's, where production goes back
+is core.rollback.plan_rollback's (the same function rollback.yml and a promote's rescue use), the
+listener is written by module_utils/listener.py (the one writer) and the lease by lease_store.
 The Lambda package (module lambda_package) holds this file and the module_utils it imports, none
 of which needs Ansible; boto3 comes with Lambda's Python runtime. In the sandbox the harness plays
 EventBridge and calls handle() itself (Lambda execution in the emulator needs Docker).
@@ -21,112 +24,43 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 import time
-from dataclasses import dataclass
-from datetime import datetime
 
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.contract import parse, require
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import (
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.guard import (
+    alarm_colour,
+    evidence_from,
+    judge,
+    with_plan,
+)
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import (
     Decision,
-    DynamoStore,
     Here,
     Request,
     decide,
-    is_held,
     token_of,
 )
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.records import stamped, to_line
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.rollback import (
-    UNDONE_OUTCOMES,
-    is_warm,
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.rollback import is_warm, plan_rollback
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.fence import fence
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_store import DynamoStore
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.listener import route
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.records import (
+    RECORD_STREAM,
+    latest_from_events,
+    stamped,
+    to_line,
 )
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import colour_weights, plan_changes
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import colour_weights
 
 ACTOR = "switchyard-guard"
-RECORD_STREAM = "records"  # the stream of module_utils/aws.py's deployment records
-
-
-# --- the decision (pure) ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Whether the guard sends production back (act), from which colour to which, and why."""
-
-    act: bool
-    reason: str
-    from_colour: str | None = None
-    to_colour: str | None = None
-
-
-def alarm_colour(metrics, target_group_arn_suffixes):
-    """The colour an alarm watches (its TargetGroup dimension), or None for a per load balancer
-    alarm (the load balancer's own 5xx), which is laid on the colour the last promote moved to.
-
-    metrics: the alarm's configuration.metrics of the EventBridge event."""
-    by_suffix = {suffix: colour for colour, suffix in target_group_arn_suffixes.items()}
-    for metric in metrics or []:
-        dimensions = ((metric.get("metricStat") or {}).get("metric") or {}).get("dimensions") or {}
-        if dimensions.get("TargetGroup") in by_suffix:
-            return by_suffix[dimensions["TargetGroup"]]
-    return None
-
-
-def evidence_from(state):
-    """When the data that fired an alarm begins (epoch seconds): the earliest of the evaluated
-    datapoints CloudWatch names in the event's state.reasonData; None when it names none."""
-    try:
-        reason = json.loads((state or {}).get("reasonData") or "{}")
-    except ValueError:
-        return None
-    stamps = [point.get("timestamp") for point in reason.get("evaluatedDatapoints") or []]
-    parsed = [datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() for stamp in stamps if stamp]
-    return min(parsed) if parsed else None
-
-
-def judge(journal, weights, alarmed, since=None):  # noqa: PLR0911 - one return per reason to stand aside
-    """The verdict before warmth is known: Verdict(act=True) means "act if to_colour is warm".
-
-    journal: the lease item (the last run's journal); weights: {colour: production weight};
-    alarmed: the colour the alarm watches, or None (per load balancer); since: when the data that
-    fired the alarm begins (evidence_from), or None."""
-    journal = journal or {}
-    operation = journal.get("operation")
-    if operation != "promote":
-        running = " (in flight)" if is_held(journal) else ""
-        return Verdict(False, f"the last run is a {operation or 'nothing'}{running}, not a promote to undo")
-    details = journal.get("details") or {}
-    to, leaving = details.get("from_colour"), details.get("to_colour")
-    if not to or not leaving:
-        return Verdict(False, "the promote has not named its colours yet: production has not moved")
-    if journal.get("outcome") in UNDONE_OUTCOMES:
-        return Verdict(False, f"the last promote ended {journal['outcome']}: traffic is already back")
-    if weights.get(leaving, 0) <= 0:
-        return Verdict(False, f"production does not reach {leaving}: nothing to send back")
-    if alarmed and alarmed != leaving:
-        return Verdict(False, f"the alarm watches {alarmed}, not {leaving}, where the last promote sent traffic")
-    switched_at = details.get("switched_at")
-    if not alarmed and since is not None and switched_at and since < float(switched_at):
-        # Per load balancer: data from before the switch are the previous colour's (a release
-        # that replaces a crashed one), not this release's.
-        return Verdict(False, f"the load balancer's 5xx that fired it began before {leaving} took traffic")
-    return Verdict(True, f"{leaving} alarmed while {to} may still be warm", from_colour=leaving, to_colour=to)
-
-
-def with_warmth(verdict, warm):
-    """The final verdict once whether verdict.to_colour is warm is known."""
-    if not verdict.act or warm:
-        return verdict
-    return Verdict(
-        False,
-        f"{verdict.to_colour} is not warm (scaled down by finalize, or no healthy target): a rollback would not"
-        " be instant, so the alarm only alerts; run playbooks/rollback.yml",
-        verdict.from_colour,
-        verdict.to_colour,
-    )
-
+# The records the schema rule reads (core.schema): as many as rollback.yml's cold path reads.
+RECORD_HISTORY = 500
+# Lambda's runtime hands the root logger's records to CloudWatch Logs; this one says what it decided.
+LOG = logging.getLogger("switchyard.guard")
+LOG.setLevel(logging.INFO)
 
 # --- the handler (AWS) -----------------------------------------------------------------------
 
@@ -143,31 +77,29 @@ def lambda_handler(event, context):  # noqa: ARG001 - Lambda's signature
     return handle(event, os.environ, _client)
 
 
-def _managed_route(elbv2, listener_arn, deployment, weights):
-    """Move the listener's managed forwards to weights ({colour: weight}); whether it changed."""
-    rules = elbv2.get_paginator("describe_rules").paginate(ListenerArn=listener_arn).build_full_result()["Rules"]
-    # The default rule carries the listener's default actions: one call reads both.
-    default = next((rule for rule in rules if rule.get("IsDefault")), None)
-    if default is None:
-        raise RuntimeError(f"listener {listener_arn} has no default rule: nothing was changed")
-    listener = {"ListenerArn": listener_arn, "DefaultActions": default["Actions"]}
-    arns = deployment["target_group_arns"]
-    changes = plan_changes(listener, rules, {arns[c]: w for c, w in weights.items()}, list(arns.values()))
-    for arn, kind, actions in changes:
-        if kind == "listener":
-            elbv2.modify_listener(ListenerArn=arn, DefaultActions=actions)
-        else:
-            elbv2.modify_rule(RuleArn=arn, Actions=actions)
-    return bool(changes)
-
-
-def _warm(ecs, elbv2, deployment, colour):
+def _colour(ecs, elbv2, deployment, colour):
+    """What plan_rollback needs of a colour: whether it is warm, and its image."""
     name = deployment["service_names"][colour]
     services = ecs.describe_services(cluster=deployment["cluster_name"], services=[name])["services"]
     service = next((s for s in services if s.get("status") == "ACTIVE"), None)
     health = elbv2.describe_target_health(TargetGroupArn=deployment["target_group_arns"][colour])
     healthy = sum(1 for d in health["TargetHealthDescriptions"] if d["TargetHealth"]["State"] == "healthy")
-    return is_warm(service, healthy)
+    image = None
+    if service:
+        task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+        image = task["containerDefinitions"][0]["image"]
+    return {"warm": is_warm(service, healthy), "image": image}
+
+
+def _records(logs, log_group):
+    """The deployment records, newest first ([] before the first one)."""
+    try:
+        events = logs.get_log_events(
+            logGroupName=log_group, logStreamName=RECORD_STREAM, limit=RECORD_HISTORY, startFromHead=False
+        )["events"]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    return latest_from_events(events, RECORD_HISTORY)
 
 
 def _write_record(logs, log_group, record):
@@ -231,11 +163,15 @@ def handle(event, environ, make_client):
     here = Here(now=round(time.time(), 3), host=host)
     verdicts = []
 
+    logs = make_client("logs")
+
     def choose(current):
         """Preempt the lease only if the verdict holds on the item as read now (a conditional write)."""
         verdict = judge(current, weights, alarmed, since)
         if verdict.act:
-            verdict = with_warmth(verdict, _warm(ecs, elbv2, deployment, verdict.to_colour))
+            colours = {verdict.to_colour: _colour(ecs, elbv2, deployment, verdict.to_colour)}
+            plan = plan_rollback(current, weights, colours, _records(logs, deployment["deployment_log_group"]))
+            verdict = with_plan(verdict, plan)
         verdicts.append(verdict)
         if not verdict.act:
             return Decision(lease=current)  # nothing written
@@ -245,14 +181,18 @@ def handle(event, environ, make_client):
     verdict = verdicts[-1]
     result = {"alarm": alarm, "environment": environment, "acted": verdict.act, "reason": verdict.reason}
     if not verdict.act:
-        print(json.dumps(dict(result, message=f"{alarm}: the guard changes nothing: {verdict.reason}.")))
+        LOG.info(json.dumps(dict(result, message=f"{alarm}: the guard changes nothing: {verdict.reason}.")))
         return result
 
     leaving, to = verdict.from_colour, verdict.to_colour
-    _managed_route(elbv2, production_arn, deployment, {leaving: 0, to: 100})
+    arns = deployment["target_group_arns"]
+    # The guard's own token fences its writes, as every writer's does.
+    lease = {"table": deployment["lease_table"], "environment": environment, "token": token_of(taken.lease)}
+    guard_fence = fence(lease, lambda: store.dynamodb, here=lambda: here, aws_retry=False)
+    route(elbv2, production_arn, arns, {leaving: 0, to: 100}, fence=guard_fence)
     restored = round(time.time() - started, 3)
     # Bookkeeping: production is back already.
-    _managed_route(elbv2, deployment["test_listener_arn"], deployment, {leaving: 1, to: 0})
+    route(elbv2, deployment["test_listener_arn"], arns, {leaving: 1, to: 0}, fence=guard_fence)
     details = journal.get("details") or {}
     record, _ = stamped(
         dict(
@@ -271,7 +211,7 @@ def handle(event, environ, make_client):
             preempted=taken.preempted,
         )
     )
-    _write_record(make_client("logs"), deployment["deployment_log_group"], record)
+    _write_record(logs, deployment["deployment_log_group"], record)
     released = Request(
         environment=environment,
         token=token_of(taken.lease),
@@ -280,5 +220,5 @@ def handle(event, environ, make_client):
     )
     store.settle_state(environment, "released", released, here)
     result.update(from_colour=leaving, to_colour=to, time_to_restore_seconds=restored)
-    print(json.dumps(dict(result, message=f"{alarm}: production sent back from {leaving} to {to}.")))
+    LOG.info(json.dumps(dict(result, message=f"{alarm}: production sent back from {leaving} to {to}.")))
     return result

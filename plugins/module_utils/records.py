@@ -14,6 +14,8 @@ import re
 from datetime import datetime, timezone
 
 REDACTED = "REDACTED"
+# The CloudWatch Logs stream of the deployment records (AWS environments).
+RECORD_STREAM = "records"
 # Words of keys whose values are secrets (db_password, apiKey, X-Auth-Token, private_key...).
 _SECRET_WORDS = frozenset(("password", "passwd", "passphrase", "secret", "token", "credential", "credentials"))
 _SECRET_PAIRS = frozenset((("private", "key"), ("api", "key"), ("access", "key"), ("auth", "header")))

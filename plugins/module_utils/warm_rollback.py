@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:
+    BotoCoreError = ClientError = None  # AnsibleAWSModule says botocore is missing
+
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     append_log_event,
-    apply_listener_changes,
     client,
     describe_services,
     describe_task_definition,
@@ -24,17 +27,24 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     healthy_target_count,
 )
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.contract import ContractError, parse
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import (
-    DynamoStore,
-    Here,
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import (
     LeaseError,
+    LeaseLost,
     Request,
-    local_holder,
     plain,
 )
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.rollback import (
+    WARM,
+    is_warm,
+    plan_rollback,
+    return_colour,
+)
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.fence import fence
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_holder import local_here, local_holder
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_store import DynamoStore
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.listener import ListenerError, read, route
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.records import stamped, to_line
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.rollback import is_warm, other, return_colour
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import colour_weights, plan_changes
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import colour_weights
 
 ARGUMENT_SPEC = dict(
     deployment_parameter=dict(type="str", required=True),
@@ -49,10 +59,14 @@ def execute(module, started):
     """Roll back; ends with module.exit_json or module.fail_json. started: the run's epoch seconds."""
     try:
         run(module, started)
-    except LeaseError as e:
+    except LeaseLost as e:
+        module.fail_json(msg=str(e), lost=True, lease=e.lease)
+    except (LeaseError, ListenerError) as e:
         module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
+    except (BotoCoreError, ClientError) as e:
+        module.fail_json_aws(e, msg="Could not send production traffic back")
 
 
 def read_contract(module, ssm):
@@ -80,17 +94,7 @@ def take_lease(module, store, deployment, state, **journal):
         check_mode=module.check_mode,
         **journal,
     )
-    return store.settle_state(deployment["environment"], state, request, Here.local(), write=not module.check_mode)
-
-
-def route(module, elbv2, listener, rules, *, weights, deployment):
-    """Move a listener's managed forwards to weights ({colour: weight}); whether it changed."""
-    arns = deployment["target_group_arns"]
-    desired = {arns[colour]: weight for colour, weight in weights.items()}
-    changes = plan_changes(listener, rules, desired, list(arns.values()))
-    if not module.check_mode:
-        apply_listener_changes(elbv2, changes)
-    return bool(changes)
+    return store.settle_state(deployment["environment"], state, request, local_here(), write=not module.check_mode)
 
 
 def image_of(ecs, service):
@@ -106,20 +110,18 @@ def run(module, started):
     token = taken.lease["token"]
 
     elbv2, ecs = client(module, "elbv2"), client(module, "ecs")
-    listeners = {
-        listener["ListenerArn"]: listener
-        for listener in elb_utils.describe_listeners(
-            elbv2, listener_arns=[deployment["production_listener_arn"], deployment["test_listener_arn"]]
-        )
-    }
-    production = listeners[deployment["production_listener_arn"]]
-    weights = colour_weights(production["DefaultActions"], deployment["target_group_arns"])
-    to = return_colour(journal, weights, module.params["to_colour"])
-    leaving = other(to)
+    arns = deployment["target_group_arns"]
+    production, production_rules = read(elbv2, deployment["production_listener_arn"])
+    weights = colour_weights(production["DefaultActions"], arns)
     names = deployment["service_names"]
     services = {s["serviceName"]: s for s in describe_services(ecs, deployment["cluster_name"], list(names.values()))}
+    # The one decision (core.rollback): which colour, warm or not. The records the schema rule
+    # needs are read by the cold path only (the rollback role), which brings a colour back.
+    to = return_colour(journal, weights, module.params["to_colour"])
     service = services.get(names[to])
-    warm = is_warm(service, healthy_target_count(elbv2, deployment["target_group_arns"][to]))
+    warm = is_warm(service, healthy_target_count(elbv2, arns[to]))
+    plan = plan_rollback(journal, weights, {to: {"warm": warm}}, asked=to)
+    leaving = plan.from_colour
     result = dict(
         deployment=deployment,
         from_colour=leaving,
@@ -128,18 +130,36 @@ def run(module, started):
         lease=plain(taken.lease),
         preempted=plain(taken.preempted),
         production_weights=weights,
+        plan=plan.as_dict(),
     )
-    if not warm:
+    if plan.kind != WARM:
         # The lease is coordination, not a change: nothing has moved yet.
         module.exit_json(changed=False, kind="cold", **result)
 
-    production_rules = elb_utils.describe_rules(elbv2, ListenerArn=production["ListenerArn"])
-    switched = route(module, elbv2, production, production_rules, weights={leaving: 0, to: 100}, deployment=deployment)
+    lease = {"table": deployment["lease_table"], "environment": deployment["environment"], "token": token}
+    rollback_fence = fence(lease, lambda: store.dynamodb, check_mode=module.check_mode)
+    retry = {"aws_retry": True}
+    switched = route(
+        elbv2,
+        production["ListenerArn"],
+        arns,
+        {leaving: 0, to: 100},
+        fence=rollback_fence,
+        check_mode=module.check_mode,
+        retry=retry,
+        current=(production, production_rules),
+    )
     restored = round(time.time() - started, 3)
     # Everything below is bookkeeping: production is already back.
-    test = listeners[deployment["test_listener_arn"]]
-    test_rules = elb_utils.describe_rules(elbv2, ListenerArn=test["ListenerArn"])
-    test_changed = route(module, elbv2, test, test_rules, weights={leaving: 1, to: 0}, deployment=deployment)
+    test_changed = route(
+        elbv2,
+        deployment["test_listener_arn"],
+        arns,
+        {leaving: 1, to: 0},
+        fence=rollback_fence,
+        check_mode=module.check_mode,
+        retry=retry,
+    )
     record = dict(
         environment=deployment["environment"],
         actor=module.params["actor"],

@@ -193,17 +193,14 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     alb_signals,
     client,
 )
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import LeaseError
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.fence import WATCHED_LEASE_OPTION, lease_watcher
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import (
     ERROR_RATE_OPTIONS,
     ProbeWindow,
     bake,
     poll_problem,
     rate_report,
-)
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import (
-    WATCHED_LEASE_OPTION,
-    LeaseError,
-    lease_watcher,
 )
 
 

@@ -15,6 +15,7 @@ description:
   - A rewritten forward keeps its order and its target group stickiness
     (C(TargetGroupStickinessConfig)).
   - Refuses to send traffic to a target group with no healthy targets unless told to.
+  - With O(lease), changes nothing once the run has lost its deployment lease.
 author:
   - switchyard contributors (@switchyard)
 options:
@@ -50,6 +51,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - switchyard.bluegreen.fence
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -95,6 +97,15 @@ modified:
   type: list
   elements: str
   sample: ["arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/svc/50dc/f2f7"]
+lost:
+  description: The run no longer holds its deployment lease (O(lease)); nothing was changed.
+  returned: when the lease was lost
+  type: bool
+  sample: true
+lease:
+  description: The lease as found when it was lost (who took it, for what).
+  returned: when the lease was lost
+  type: dict
 diff:
   description: The managed forwards before and after (the values of I(previous) and I(current)).
   returned: in diff mode
@@ -103,17 +114,18 @@ diff:
            "after": {"default": {"arn:...:targetgroup/svc-green/2": 1}, "rules": {}}}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import (
-    AnsibleAWSError,
-    is_ansible_aws_error_code,
-)
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:
+    pass  # AnsibleAWSModule says botocore is missing
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
-    apply_listener_changes,
-    client,
-    healthy_target_count,
-    listener_rules,
-)
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import client, healthy_target_count
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import LeaseError, LeaseLost
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.fence import FENCE_OPTION, fence
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.listener import ListenerError, read, write
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import (
     plan_changes,
     predict,
@@ -157,18 +169,16 @@ def read_listener(module, elbv2, listener_arn):
     """The listener (its ARN and default actions) and its rules, in one DescribeRules: the
     listener's default rule carries its default actions. A clear refusal when it does not exist."""
     try:
-        rules = listener_rules(elbv2, listener_arn)
-    except is_ansible_aws_error_code("ListenerNotFound"):
+        return read(elbv2, listener_arn)
+    except is_boto3_error_code("ListenerNotFound"):
         module.fail_json(
             msg=(
                 f"Listener {listener_arn} does not exist. Check the ARN (the deployment contract's"
                 " production_listener_arn or test_listener_arn) and the region. Nothing was changed."
             )
         )
-    default = next((rule for rule in rules if rule.get("IsDefault")), None)
-    if default is None:
-        module.fail_json(msg=f"Listener {listener_arn} has no default rule in DescribeRules. Nothing was changed.")
-    return {"ListenerArn": listener_arn, "DefaultActions": default["Actions"]}, rules
+    except ListenerError as e:
+        module.fail_json(msg=str(e))
 
 
 def run(module, elbv2):
@@ -182,7 +192,7 @@ def run(module, elbv2):
         refuse_unhealthy(module, elbv2, desired, before["default"])
 
     if not module.check_mode:
-        apply_listener_changes(elbv2, changes)
+        write(elbv2, changes, fence(module.params["lease"], lambda: client(module, "dynamodb")), {"aws_retry": True})
 
     after = snapshot(*predict(listener, rules, changes), managed)
     result = dict(
@@ -211,12 +221,19 @@ def main():
         ),
         managed_target_group_arns=dict(type="list", elements="str"),
         require_healthy_targets=dict(type="bool", default=True),
+        lease=FENCE_OPTION,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         run(module, client(module, "elbv2"))
+    except LeaseLost as e:
+        module.fail_json(msg=str(e), lost=True, lease=e.lease)
+    except LeaseError as e:
+        module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
+    except (BotoCoreError, ClientError) as e:
+        module.fail_json_aws(e, msg="Could not set the listener's forwards")
 
 
 if __name__ == "__main__":

@@ -243,19 +243,17 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import check_s
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError, AnsibleBotocoreError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import client
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import (
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import (
     LEASE_SECONDS,
     OPERATIONS,
     STATES,
-    DynamoStore,
-    FileStore,
-    Here,
     LeaseError,
     Request,
-    local_holder,
     plain,
     status,
 )
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_holder import local_here, local_holder
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_store import DynamoStore, FileStore
 
 
 def store_for(module):
@@ -290,7 +288,7 @@ def request_from(params, check_mode):
 def run(module):
     params = module.params
     request = request_from(params, module.check_mode)
-    here = Here.local()
+    here = local_here()
     before, decision = store_for(module).settle_state(
         params["environment"], params["state"], request, here, write=not module.check_mode
     )

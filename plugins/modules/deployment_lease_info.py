@@ -113,14 +113,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import check_s
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError, AnsibleBotocoreError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import client
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import (
-    DynamoStore,
-    FileStore,
-    Here,
-    LeaseError,
-    plain,
-    status,
-)
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import LeaseError, plain, status
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_holder import local_here
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_store import DynamoStore, FileStore
 
 
 def read(module):
@@ -158,7 +153,7 @@ def main():
         module.fail_json(msg=f"Could not read the deployment lease file {module.params['path']}: {e.strerror or e}.")
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-    module.exit_json(changed=False, **status(item, Here.local()))
+    module.exit_json(changed=False, **status(item, local_here()))
 
 
 if __name__ == "__main__":

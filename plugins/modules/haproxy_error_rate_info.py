@@ -101,6 +101,8 @@ preempted:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import LeaseError
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.fence import WATCHED_LEASE_OPTION, lease_watcher
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.haproxy import (
     RuntimeApiError,
     colour_servers,
@@ -112,11 +114,6 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import
     bake,
     poll_problem,
     rate_report,
-)
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import (
-    WATCHED_LEASE_OPTION,
-    LeaseError,
-    lease_watcher,
 )
 
 

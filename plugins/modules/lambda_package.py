@@ -25,6 +25,15 @@ options:
     description: The archive's members, each name in the archive mapped to its source file.
     type: dict
     required: true
+  follow_imports:
+    description:
+      - Also package every module_utils file of this collection that a Python member imports,
+        and what those import in turn, found beside the member at the path it is imported from.
+        The guard's package is so built from the core and the adapters it uses, with no list to
+        keep up to date.
+    type: bool
+    default: false
+    version_added: 0.4.0
 """
 
 EXAMPLES = r"""
@@ -32,8 +41,8 @@ EXAMPLES = r"""
   switchyard.bluegreen.lambda_package:
     dest: "{{ terraform_dir }}/.terraform/switchyard-guard.zip"
     files:
-      handler.py: "{{ role_path }}/files/handler.py"
-      lib/helpers.py: "{{ role_path }}/files/helpers.py"
+      ansible_collections/switchyard/bluegreen/plugins/module_utils/guard.py: "{{ module_utils }}/guard.py"
+    follow_imports: true
   register: guard_package
 """
 
@@ -48,6 +57,12 @@ sha256:
   returned: always
   type: str
   sample: 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=
+members:
+  description: The archive's members, sorted.
+  returned: always
+  type: list
+  elements: str
+  sample: ["ansible_collections/switchyard/bluegreen/plugins/module_utils/guard.py"]
 diff:
   description: The archive's hash before and after.
   returned: in diff mode
@@ -55,6 +70,7 @@ diff:
   sample: {"before": "none", "after": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}
 """
 
+import ast
 import base64
 import hashlib
 import io
@@ -65,6 +81,37 @@ from ansible.module_utils.basic import AnsibleModule
 
 # The earliest date a zip can hold: every member carries it, so a checkout's mtimes do not matter.
 EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+MODULE_UTILS = "ansible_collections.switchyard.bluegreen.plugins.module_utils"
+
+
+def imported_module_utils(source):
+    """The module_utils of this collection that the Python file source imports: their paths
+    relative to module_utils (core/lease.py)."""
+    with open(source, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read(), source)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(MODULE_UTILS + "."):
+            found.add(node.module[len(MODULE_UTILS) + 1 :].replace(".", "/") + ".py")
+    return found
+
+
+def with_imports(files):
+    """files plus, transitively, the module_utils their Python members import."""
+    prefix = MODULE_UTILS.replace(".", "/") + "/"
+    members, todo = dict(files), [name for name in files if name.startswith(prefix) and name.endswith(".py")]
+    while todo:
+        name = todo.pop()
+        # The member's module_utils folder on disk: its source path minus its path inside module_utils.
+        base = members[name][: -len(name[len(prefix) :])]
+        for relative in imported_module_utils(members[name]):
+            member = prefix + relative
+            if member not in members:
+                members[member] = os.path.join(base, relative)
+                todo.append(member)
+    return members
 
 
 def build(files):
@@ -103,10 +150,21 @@ def write(path, data):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(dest=dict(type="path", required=True), files=dict(type="dict", required=True)),
+        argument_spec=dict(
+            dest=dict(type="path", required=True),
+            files=dict(type="dict", required=True),
+            follow_imports=dict(type="bool", default=False),
+        ),
         supports_check_mode=True,
     )
     dest, files = module.params["dest"], module.params["files"]
+    if module.params["follow_imports"]:
+        try:
+            files = with_imports(files)
+        except (OSError, SyntaxError) as e:
+            module.fail_json(
+                msg=f"Cannot package {dest}: reading what its files import failed: {e}. Nothing was written."
+            )
     missing = sorted(source for source in files.values() if not os.path.isfile(source))
     if missing:
         module.fail_json(msg=f"Cannot package {dest}: no such file {', '.join(missing)}. Nothing was written.")
@@ -118,7 +176,7 @@ def main():
             write(dest, data)
         except OSError as e:
             module.fail_json(msg=f"Could not write the package {dest}: {e.strerror or e}.")
-    result = dict(changed=changed, path=dest, sha256=digest(data))
+    result = dict(changed=changed, path=dest, sha256=digest(data), members=sorted(files))
     if module._diff:
         result["diff"] = {"before": digest(before), "after": digest(data)}
     module.exit_json(**result)

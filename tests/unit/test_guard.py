@@ -9,8 +9,14 @@ import boto3
 import pytest
 from ansible_collections.switchyard.bluegreen.plugins.module_utils import guard
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.contract import ContractError
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.guard import alarm_colour, judge, with_warmth
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import from_dynamodb, to_dynamodb
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.guard import (
+    alarm_colour,
+    evidence_from,
+    judge,
+    with_plan,
+)
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.rollback import plan_rollback
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_store import from_dynamodb, to_dynamodb
 from moto import mock_aws
 
 SUFFIXES = {"blue": "targetgroup/app-blue/1", "green": "targetgroup/app-green/2"}
@@ -54,7 +60,7 @@ def test_an_alarm_names_the_colour_of_its_target_group():
 def test_an_alarm_on_the_new_colour_sends_production_back_to_the_old_one(item, alarmed):
     verdict = judge(item, GREEN_LIVE, alarmed)
     assert verdict.act and (verdict.from_colour, verdict.to_colour) == ("green", "blue"), verdict
-    assert with_warmth(verdict, warm=True).act
+    assert with_plan(verdict, plan_rollback(item, GREEN_LIVE, {"blue": {"warm": True, "image": "app:1"}})).act
 
 
 @pytest.mark.parametrize(
@@ -88,12 +94,13 @@ def test_the_load_balancers_5xx_from_before_the_switch_are_not_this_releases():
 def test_the_evaluated_periods_come_from_the_events_reason_data():
     points = [{"timestamp": "2026-12-01T10:01:00.000+0000"}, {"timestamp": "2026-12-01T10:00:00Z"}]
     reason = json.dumps({"evaluatedDatapoints": points})
-    assert guard.evidence_from({"reasonData": reason}) == 1796119200.0
-    assert guard.evidence_from({}) is None
+    assert evidence_from({"reasonData": reason}) == 1796119200.0
+    assert evidence_from({}) is None
 
 
 def test_a_cold_old_colour_is_never_switched_to():
-    verdict = with_warmth(judge(journal(), GREEN_LIVE, None), warm=False)
+    plan = plan_rollback(journal(), GREEN_LIVE, {"blue": {"warm": False, "image": "app:1"}})
+    verdict = with_plan(judge(journal(), GREEN_LIVE, None), plan)
     assert not verdict.act and "not warm" in verdict.reason and "rollback.yml" in verdict.reason
 
 

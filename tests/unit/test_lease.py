@@ -10,7 +10,8 @@ import threading
 from decimal import Decimal
 
 import pytest
-from ansible_collections.switchyard.bluegreen.plugins.module_utils import lease as L
+from ansible_collections.switchyard.bluegreen.plugins.module_utils import lease_holder, lease_store
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core import lease as L
 
 NOW = 1_800_000_000.0
 HOST = "runner-1"
@@ -399,30 +400,30 @@ SHELL = ["/bin/sh", "-c", "/usr/bin/python3 AnsiballZ_deployment_lease.py && sle
 def test_the_pid_is_the_play_s_ansible_playbook(tmp_path, processes, expected):
     proc = fake_proc(tmp_path, processes)
 
-    assert L.playbook_pid(start=40, proc=proc) == expected
+    assert lease_holder.playbook_pid(start=40, proc=proc) == expected
 
 
 def test_without_proc_there_is_no_pid_and_every_pid_counts_as_alive(tmp_path):
     missing = str(tmp_path / "no-proc")
 
-    assert L.playbook_pid(start=40, proc=missing) is None
-    assert L.playbook_alive(400, proc=missing) is True
+    assert lease_holder.playbook_pid(start=40, proc=missing) is None
+    assert lease_holder.playbook_alive(400, proc=missing) is True
 
 
 def test_a_pid_is_alive_while_it_is_an_ansible_playbook(tmp_path):
     proc = fake_proc(tmp_path, {10: (1, PLAYBOOK), 11: (1, ["sleep", "100"]), 12: (1, [])})
 
-    assert L.playbook_alive(10, proc=proc) is True
-    assert L.playbook_alive(11, proc=proc) is False  # the pid was reused
-    assert L.playbook_alive(12, proc=proc) is False  # a zombie has no command line
-    assert L.playbook_alive(13, proc=proc) is False  # gone
+    assert lease_holder.playbook_alive(10, proc=proc) is True
+    assert lease_holder.playbook_alive(11, proc=proc) is False  # the pid was reused
+    assert lease_holder.playbook_alive(12, proc=proc) is False  # a zombie has no command line
+    assert lease_holder.playbook_alive(13, proc=proc) is False  # gone
 
 
 def test_this_process_is_found_through_the_real_proc():
     if not os.path.isdir("/proc/self"):
         pytest.skip("no /proc")
-    assert L.cmdline(os.getpid()) and L.parent_pid(os.getpid()) == os.getppid()
-    assert L.playbook_pid() is None  # pytest is not a play
+    assert lease_holder.cmdline(os.getpid()) and lease_holder.parent_pid(os.getpid()) == os.getppid()
+    assert lease_holder.playbook_pid() is None  # pytest is not a play
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -438,11 +439,11 @@ def test_dynamodb_numbers_become_ints_and_floats():
 def test_an_item_survives_the_dynamodb_round_trip():
     lease = L.preempt(item(), request(operation="rollback", details={"ratio": 0.25}), here(now=NOW + 0.125)).lease
 
-    attributes = L.to_dynamodb(lease)
+    attributes = lease_store.to_dynamodb(lease)
 
     assert attributes["token"] == {"N": "8"} and attributes["environment"] == {"S": "production"}
     assert attributes["outcome"] == {"NULL": True}
-    assert L.from_dynamodb(attributes) == lease
+    assert lease_store.from_dynamodb(attributes) == lease
 
 
 # --- the file store ---------------------------------------------------------------------------
@@ -450,7 +451,7 @@ def test_an_item_survives_the_dynamodb_round_trip():
 
 def test_the_file_store_creates_its_directory_and_writes_atomically(tmp_path):
     path = tmp_path / "dev" / ".switchyard" / "lease.json"
-    store = L.FileStore(str(path))
+    store = lease_store.FileStore(str(path))
 
     before, decision = store.settle("development", lambda current: L.acquire(current, request(), here()))
 
@@ -463,7 +464,7 @@ def test_the_file_store_creates_its_directory_and_writes_atomically(tmp_path):
 
 
 def test_the_file_store_keeps_each_environment_s_item(tmp_path):
-    store = L.FileStore(str(tmp_path / "lease.json"))
+    store = lease_store.FileStore(str(tmp_path / "lease.json"))
 
     store.settle("development", lambda current: L.acquire(current, request(), here()))
     store.settle("staging", lambda current: L.acquire(current, request(), here()))
@@ -476,7 +477,7 @@ def test_the_file_store_keeps_each_environment_s_item(tmp_path):
 def test_the_file_store_only_reads_when_asked_not_to_write(tmp_path):
     path = tmp_path / "nowhere" / "lease.json"
 
-    before, decision = L.FileStore(str(path)).settle(
+    before, decision = lease_store.FileStore(str(path)).settle(
         "development", lambda current: L.acquire(current, request(), here()), write=False
     )
 
@@ -489,13 +490,13 @@ def test_a_file_that_is_not_json_fails_clearly(tmp_path):
     path.write_text("{not json")
 
     with pytest.raises(L.LeaseError, match=r"lease file .*lease.json is not JSON"):
-        L.FileStore(str(path)).read("development")
+        lease_store.FileStore(str(path)).read("development")
 
 
 def _acquire_in_a_process(path, actor, barrier, results):
     asked = request(holder=dict(ME, actor=actor))
     barrier.wait()
-    _, decision = L.FileStore(path).settle("development", lambda current: L.acquire(current, asked, here()))
+    _, decision = lease_store.FileStore(path).settle("development", lambda current: L.acquire(current, asked, here()))
     results.put((actor, decision.write))
 
 
@@ -506,7 +507,9 @@ def test_of_threads_acquiring_at_once_exactly_one_wins(tmp_path):
     def contender(n):
         asked = request(holder=dict(ME, actor=f"actor-{n}"))
         barrier.wait()
-        _, decision = L.FileStore(path).settle("development", lambda current: L.acquire(current, asked, here()))
+        _, decision = lease_store.FileStore(path).settle(
+            "development", lambda current: L.acquire(current, asked, here())
+        )
         outcomes[n] = decision
 
     threads = [threading.Thread(target=contender, args=(n,)) for n in range(8)]
@@ -517,7 +520,7 @@ def test_of_threads_acquiring_at_once_exactly_one_wins(tmp_path):
 
     winners = [n for n, decision in outcomes.items() if decision.write]
     assert len(outcomes) == 8 and len(winners) == 1
-    stored = L.FileStore(path).read("development")
+    stored = lease_store.FileStore(path).read("development")
     assert stored["token"] == 1 and stored["holder"]["actor"] == f"actor-{winners[0]}"
     assert all(d.failure.startswith("The deployment lease of") for n, d in outcomes.items() if n not in winners)
 
@@ -537,4 +540,4 @@ def test_of_processes_acquiring_at_once_exactly_one_wins(tmp_path):
 
     assert sorted(outcomes.values()) == [False, False, False, True]
     winner = next(actor for actor, won in outcomes.items() if won)
-    assert L.FileStore(path).read("development")["holder"]["actor"] == winner
+    assert lease_store.FileStore(path).read("development")["holder"]["actor"] == winner

@@ -1,7 +1,7 @@
 """What a rollback undoes: the colour to return to, and whether it is warm (module_utils/rollback.py)."""
 
 import pytest
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.rollback import (
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.rollback import (
     is_warm,
     other,
     return_colour,

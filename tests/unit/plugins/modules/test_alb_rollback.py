@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from ansible_collections.switchyard.bluegreen.plugins.module_utils import lease as lease_utils
+from ansible_collections.switchyard.bluegreen.plugins.module_utils import lease_holder, lease_store
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core import lease as lease_utils
 from ansible_collections.switchyard.bluegreen.plugins.modules import alb_rollback
 
 from tests.unit.plugins.modules.utils import ANY, expect_lease_update, expect_lease_update_refused, run_module
@@ -52,10 +53,10 @@ def this_machine(monkeypatch, tmp_path):
     proc = tmp_path / "proc"
     (proc / "500").mkdir(parents=True)
     (proc / "500" / "cmdline").write_bytes(b"python3\0/usr/bin/ansible-playbook\0rollback.yml\0")
-    monkeypatch.setattr(lease_utils, "clock", lambda: NOW)
-    monkeypatch.setattr(lease_utils, "playbook_pid", lambda: 500)
-    monkeypatch.setattr(lease_utils, "PROC", str(proc))
-    monkeypatch.setattr(lease_utils.socket, "gethostname", lambda: HOST)
+    monkeypatch.setattr(lease_holder, "clock", lambda: NOW)
+    monkeypatch.setattr(lease_holder, "playbook_pid", lambda: 500)
+    monkeypatch.setattr(lease_holder, "PROC", str(proc))
+    monkeypatch.setattr(lease_holder.socket, "gethostname", lambda: HOST)
 
 
 # --- the lease ----------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ class Item:
         self.seen = None
 
     def __eq__(self, attributes):
-        self.seen = lease_utils.from_dynamodb(attributes)
+        self.seen = lease_store.from_dynamodb(attributes)
         return all(self.seen.get(key) == value for key, value in self.fields.items())
 
     __hash__ = None  # compared only
@@ -151,7 +152,7 @@ class Capture:
 def expect_get(dynamodb, item):
     dynamodb.add_response(
         "get_item",
-        {"Item": lease_utils.to_dynamodb(item)} if item else {},
+        {"Item": lease_store.to_dynamodb(item)} if item else {},
         {"TableName": TABLE, "Key": {"environment": {"S": "production"}}, "ConsistentRead": True},
     )
 
@@ -318,14 +319,15 @@ def test_a_warm_rollback_preempts_the_promote_and_switches_production_before_any
     preempt = Item(**alices_rollback())
     expect_put(dynamodb, 7, preempt)
     # The live state: production split, the test listener on blue; blue is warm.
-    expect_listeners(elbv2, forward(blue=10, green=90), plain("blue"))
+    expect_rules(elbv2, PRODUCTION, forward(blue=10, green=90))
     expect_services(ecs)
     expect_health(elbv2, "blue", 2)
     # The journal says blue, although green is the heaviest: all production traffic goes to blue...
-    expect_rules(elbv2, PRODUCTION, forward(blue=10, green=90))
+    expect_update(dynamodb, 8, alices_rollback())  # the fence, right before the write
     expect_modify(elbv2, PRODUCTION, forward(blue=100, green=0))
     # ...then the test listener to green, the colour left, for whoever looks into it.
     expect_rules(elbv2, TEST, plain("blue"))
+    expect_update(dynamodb, 8, alices_rollback())  # the fence, right before the write
     expect_modify(elbv2, TEST, forward(blue=0, green=1))
     # The record: what each colour runs, written to the log group; then the lease released.
     expect_task_definition(ecs, "blue")
@@ -393,10 +395,10 @@ def expect_back_to_green_with_a_free_lease(aws):
     taken = alices_rollback(token=1, preempted=None, preempted_by=None)
     expect_put(dynamodb, 0, Item(**taken))
     # All on blue, the test listener already on it: back to green, whose old release still runs.
-    expect_listeners(elbv2, plain("blue"), plain("blue"))
+    expect_rules(elbv2, PRODUCTION, plain("blue"))
     expect_services(ecs)
     expect_health(elbv2, "green", 1)
-    expect_rules(elbv2, PRODUCTION, plain("blue"))
+    expect_update(dynamodb, 1, taken)  # the fence, right before the write
     expect_modify(elbv2, PRODUCTION, forward(blue=0, green=100))
     expect_rules(elbv2, TEST, plain("blue"))  # already on blue, the colour left: not written
     expect_task_definition(ecs, "green")
@@ -423,10 +425,9 @@ def test_the_colour_asked_for_wins_over_the_journal_and_nothing_to_move_is_not_a
     expect_get(dynamodb, bobs_promote())
     expect_put(dynamodb, 7, Item(token=8))
     # Production is all on green already; green is asked for although the journal says blue.
-    expect_listeners(elbv2, plain("green"), plain("blue"))
+    expect_rules(elbv2, PRODUCTION, plain("green"))
     expect_services(ecs)
     expect_health(elbv2, "green", 2)
-    expect_rules(elbv2, PRODUCTION, plain("green"))  # nothing to write
     expect_rules(elbv2, TEST, plain("blue"))  # the colour left: nothing to write
     expect_task_definition(ecs, "green")
     expect_task_definition(ecs, "blue")
@@ -450,10 +451,10 @@ def test_a_lease_taken_over_again_after_the_switch_is_not_released_and_does_not_
     expect_contract(ssm)
     expect_get(dynamodb, bobs_promote())
     expect_put(dynamodb, 7, Item(token=8))
-    expect_listeners(elbv2, forward(blue=10, green=90), plain("green"))
+    expect_rules(elbv2, PRODUCTION, forward(blue=10, green=90))
     expect_services(ecs)
     expect_health(elbv2, "blue", 2)
-    expect_rules(elbv2, PRODUCTION, forward(blue=10, green=90))
+    expect_update(dynamodb, 8, alices_rollback())  # the fence, right before the write
     expect_modify(elbv2, PRODUCTION, forward(blue=100, green=0))
     expect_rules(elbv2, TEST, plain("green"))
     expect_task_definition(ecs, "blue")
@@ -487,7 +488,7 @@ def test_a_cold_colour_moves_nothing_and_keeps_the_lease_for_the_caller(aws, des
     taken = alices_rollback(preempted=None, preempted_by=None)
     written = Item(**taken)
     expect_put(dynamodb, 7, written)
-    expect_listeners(elbv2, plain("green"), plain("green"))
+    expect_rules(elbv2, PRODUCTION, plain("green"))
     expect_services(ecs, {"blue": desired, "green": 2})
     expect_health(elbv2, "blue", healthy)
     # no describe_rules, no modify_listener, no task definition, no logs: the Stubbers fail the test on any
@@ -509,7 +510,7 @@ def test_a_missing_service_is_cold(aws):
     expect_contract(ssm)
     expect_get(dynamodb, bobs_promote())
     expect_put(dynamodb, 7, Item(token=8))
-    expect_listeners(elbv2, forward(blue=10, green=90), plain("green"))
+    expect_rules(elbv2, PRODUCTION, forward(blue=10, green=90))
     ecs.add_response(
         "describe_services",
         {"services": [{"serviceName": "svc-green", "status": "ACTIVE", "desiredCount": 2}]},
@@ -577,17 +578,38 @@ def test_a_failed_switch_fails_with_the_aws_message_and_records_nothing(aws):
     expect_contract(ssm)
     expect_get(dynamodb, bobs_promote())
     expect_put(dynamodb, 7, Item(token=8))
-    expect_listeners(elbv2, forward(blue=10, green=90), plain("green"))
+    expect_rules(elbv2, PRODUCTION, forward(blue=10, green=90))
     expect_services(ecs)
     expect_health(elbv2, "blue", 2)
-    expect_rules(elbv2, PRODUCTION, forward(blue=10, green=90))
+    expect_update(dynamodb, 8, alices_rollback())  # the fence, right before the write
     elbv2.add_client_error("modify_listener", service_error_code="AccessDenied", service_message="not allowed")
 
     result = run_module(alb_rollback, ARGS)
 
     assert result["failed"]
-    assert result["msg"].startswith("Failed to modify listener") and "not allowed" in result["msg"]
+    assert result["msg"].startswith("Could not send production traffic back") and "not allowed" in result["msg"]
     assert "logs" not in services(aws)
+
+
+def test_a_rollback_that_lost_its_lease_before_the_switch_writes_nothing(aws):
+    """Carol's rollback took the lease between this one's reading and its switch: the fence, in the
+    same process right before the write, refuses it and names who holds the lease."""
+    ssm, dynamodb, elbv2, ecs = (aws.stub(s) for s in ("ssm", "dynamodb", "elbv2", "ecs"))
+    carols = alices_rollback(token=9, holder={"actor": "carol", "run_id": "run-3", "host": "ci", "pid": 9})
+    expect_contract(ssm)
+    expect_get(dynamodb, bobs_promote())
+    expect_put(dynamodb, 7, Item(token=8))
+    expect_rules(elbv2, PRODUCTION, forward(blue=10, green=90))
+    expect_services(ecs)
+    expect_health(elbv2, "blue", 2)
+    expect_lease_update_refused(dynamodb)  # no longer held with token 8
+    expect_get(dynamodb, carols)  # no modify_listener stubbed: a write would fail the test
+
+    result = run_module(alb_rollback, ARGS)
+
+    assert result["failed"] and result["lost"] is True, result
+    assert "carol took it for rollback" in result["msg"] and "changes nothing more" in result["msg"]
+    assert result["lease"]["token"] == 9
 
 
 # --- check mode ---------------------------------------------------------------------------------
@@ -597,10 +619,9 @@ def test_check_mode_predicts_a_warm_rollback_without_writing(aws):
     ssm, dynamodb, elbv2, ecs = (aws.stub(s) for s in ("ssm", "dynamodb", "elbv2", "ecs"))
     expect_contract(ssm)
     expect_get(dynamodb, bobs_promote())  # and no put_item
-    expect_listeners(elbv2, forward(blue=10, green=90), plain("blue"))
+    expect_rules(elbv2, PRODUCTION, forward(blue=10, green=90))
     expect_services(ecs)
     expect_health(elbv2, "blue", 2)
-    expect_rules(elbv2, PRODUCTION, forward(blue=10, green=90))  # and no modify_listener
     expect_rules(elbv2, TEST, plain("blue"))
     expect_task_definition(ecs, "blue")
     expect_task_definition(ecs, "green")
@@ -626,11 +647,10 @@ def test_check_mode_predicts_the_changed_of_the_real_run(aws, kind):
         expect_get(dynamodb, bobs_promote())
         if not check_mode:
             expect_put(dynamodb, 7, Item(token=8))
-        expect_listeners(elbv2, plain("blue"), plain("green"))
+        expect_rules(elbv2, PRODUCTION, plain("blue"))
         expect_services(ecs, {"blue": 0 if kind == "cold" else 2, "green": 2})
         expect_health(elbv2, "blue", 0 if kind == "cold" else 2)
         if kind != "cold":
-            expect_rules(elbv2, PRODUCTION, plain("blue"))
             expect_rules(elbv2, TEST, plain("green"))
             expect_task_definition(ecs, "blue")
             expect_task_definition(ecs, "green")
@@ -653,10 +673,10 @@ def test_the_record_names_the_token_of_the_run_it_preempted(aws):
     expect_contract(ssm)
     expect_get(dynamodb, bobs_promote())
     expect_put(dynamodb, 7, Item(token=8))
-    expect_listeners(elbv2, forward(blue=10, green=90), plain("green"))
+    expect_rules(elbv2, PRODUCTION, forward(blue=10, green=90))
     expect_services(ecs)
     expect_health(elbv2, "blue", 2)
-    expect_rules(elbv2, PRODUCTION, forward(blue=10, green=90))
+    expect_update(dynamodb, 8, alices_rollback())  # the fence, right before the write
     expect_modify(elbv2, PRODUCTION, forward(blue=100, green=0))
     expect_rules(elbv2, TEST, plain("green"))
     expect_task_definition(ecs, "blue")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_store import to_dynamodb
 from ansible_collections.switchyard.bluegreen.plugins.modules import alb_traffic_switch
 
-from tests.unit.plugins.modules.utils import ANY, run_module
+from tests.unit.plugins.modules.utils import ANY, expect_lease_update, expect_lease_update_refused, run_module
+
+ANY_GET = {"TableName": ANY, "Key": ANY, "ConsistentRead": True}
 
 LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/svc/50dc6c495c0c9188/f2f7dc8efc522ab2"
 BLUE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/svc-blue/1111111111111111"
@@ -239,7 +242,7 @@ def test_other_aws_errors_fail_with_the_action_and_aws_message(aws):
     result = run_module(alb_traffic_switch, args((GREEN, 1)))
 
     assert result["failed"]
-    assert result["msg"].startswith("Failed to modify listener")
+    assert result["msg"].startswith("Could not set the listener's forwards")
     assert "not allowed" in result["msg"]
 
 
@@ -256,3 +259,63 @@ def test_refuses_unusable_splits_before_any_aws_call(aws, groups, message):
 
     assert result["failed"]
     assert message in result["msg"]
+
+
+# --- fencing: the lease checked in the same process, right before the write ---------------------
+
+TABLE = "app-production-lease"
+LEASE = {"table": TABLE, "environment": "production", "token": 7, "phase": "switching 100"}
+
+
+def held_by(token, actor):
+    return {
+        "environment": "production",
+        "token": token,
+        "state": "held",
+        "operation": "rollback" if actor == "carol" else "promote",
+        "phase": "restoring",
+        "holder": {"actor": actor, "run_id": "run-1", "host": "ci", "pid": 9},
+        "started": 1796119200.0,
+        "heartbeat": 1796119200.0,
+        "expires": 1796120100.0,
+        "ttl": 1803895200,
+        "details": {},
+    }
+
+
+def test_a_run_that_lost_its_lease_writes_nothing_and_says_who_took_it(aws):
+    elbv2, dynamodb = aws.stub("elbv2"), aws.stub("dynamodb")
+    expect_listener(elbv2, [plain(BLUE)])
+    expect_health(elbv2, GREEN, "healthy")
+    # Carol's rollback took the lease (token 8) after this promote read the listener: the renewal's
+    # condition (held with token 7) fails, the module reads who holds it, and no modify_listener comes.
+    expect_lease_update_refused(dynamodb)
+    dynamodb.add_response("get_item", {"Item": to_dynamodb(held_by(8, "carol"))}, ANY_GET)
+
+    result = run_module(alb_traffic_switch, dict(args((GREEN, 1)), lease=LEASE))
+
+    assert result["failed"] and result["lost"] is True, result
+    assert "carol took it for rollback (token 8)" in result["msg"] and "changes nothing more" in result["msg"]
+    assert result["lease"]["token"] == 8
+
+
+def test_a_run_that_holds_its_lease_renews_it_with_its_phase_right_before_the_write(aws):
+    elbv2, dynamodb = aws.stub("elbv2"), aws.stub("dynamodb")
+    expect_listener(elbv2, [plain(BLUE)])
+    expect_health(elbv2, GREEN, "healthy")
+    expect_lease_update(dynamodb, TABLE, "production", 7, held_by(7, "bob"))
+    elbv2.add_response("modify_listener", {"Listeners": []}, {"ListenerArn": LISTENER, "DefaultActions": ANY})
+
+    result = run_module(alb_traffic_switch, dict(args((GREEN, 1)), lease=LEASE))
+
+    assert not result["failed"] and result["changed"], result
+
+
+def test_no_change_needs_no_lease_call(aws):
+    aws.stub("dynamodb")  # no response stubbed: any lease call would fail the run
+    elbv2 = aws.stub("elbv2")
+    expect_listener(elbv2, [plain(GREEN)])
+
+    result = run_module(alb_traffic_switch, dict(args((GREEN, 1)), lease=LEASE))
+
+    assert not result["failed"] and not result["changed"], result

@@ -8,7 +8,8 @@ import sys
 
 import boto3
 import pytest
-from ansible_collections.switchyard.bluegreen.plugins.module_utils import lease as lease_utils
+from ansible_collections.switchyard.bluegreen.plugins.module_utils import lease_holder, lease_store
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core import lease as lease_utils
 from ansible_collections.switchyard.bluegreen.plugins.modules import deployment_lease, deployment_lease_info
 
 from tests.conftest import REPO
@@ -34,10 +35,10 @@ def this_machine(monkeypatch, tmp_path):
     proc = tmp_path / "proc"
     (proc / "500").mkdir(parents=True)
     (proc / "500" / "cmdline").write_bytes(b"python3\0/usr/bin/ansible-playbook\0promote.yml\0")
-    monkeypatch.setattr(lease_utils, "clock", lambda: NOW)
-    monkeypatch.setattr(lease_utils, "playbook_pid", lambda: 500)
-    monkeypatch.setattr(lease_utils, "PROC", str(proc))
-    monkeypatch.setattr(lease_utils.socket, "gethostname", lambda: HOST)
+    monkeypatch.setattr(lease_holder, "clock", lambda: NOW)
+    monkeypatch.setattr(lease_holder, "playbook_pid", lambda: 500)
+    monkeypatch.setattr(lease_holder, "PROC", str(proc))
+    monkeypatch.setattr(lease_holder.socket, "gethostname", lambda: HOST)
     return proc
 
 
@@ -75,7 +76,7 @@ class Item:
         self.seen = None
 
     def __eq__(self, attributes):
-        self.seen = lease_utils.from_dynamodb(attributes)
+        self.seen = lease_store.from_dynamodb(attributes)
         return all(self.seen.get(key) == value for key, value in self.fields.items())
 
     __hash__ = None  # compared only
@@ -85,7 +86,7 @@ class Item:
 
 
 def expect_get(dynamodb, item, environment="production"):
-    response = {"Item": lease_utils.to_dynamodb(item)} if item else {}
+    response = {"Item": lease_store.to_dynamodb(item)} if item else {}
     dynamodb.add_response(
         "get_item",
         response,

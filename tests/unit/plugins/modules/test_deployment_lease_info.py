@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.switchyard.bluegreen.plugins.module_utils import lease as lease_utils
+from ansible_collections.switchyard.bluegreen.plugins.module_utils import lease_holder
 from ansible_collections.switchyard.bluegreen.plugins.modules import deployment_lease, deployment_lease_info
 
 from tests.unit.plugins.modules.test_deployment_lease import (
@@ -107,6 +107,6 @@ def test_a_broken_lease_file_fails_clearly(aws, tmp_path):
 
 
 def test_the_clock_and_host_are_this_machine_s():
-    here = lease_utils.Here.local()
+    here = lease_holder.local_here()
 
     assert (here.now, here.host) == (NOW, HOST)

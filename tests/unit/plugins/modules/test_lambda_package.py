@@ -82,13 +82,17 @@ print("imported")
 
 def test_the_guards_package_imports_without_ansible(tmp_path):
     role_vars = yaml.safe_load((REPO / "roles" / "provision" / "vars" / "main.yml").read_text())
-    module_utils = str(REPO / "plugins" / "module_utils")
+    role_path = str(REPO / "roles" / "provision")
     files = {
-        name: source.replace("{{ _provision_module_utils }}", module_utils)
+        name: source.replace("{{ role_path }}", role_path)
         for name, source in role_vars["_provision_guard_files"].items()
     }
     dest = str(tmp_path / "guard.zip")
-    assert not run_module(lambda_package, {"dest": dest, "files": files})["failed"]
+    built = run_module(lambda_package, {"dest": dest, "files": files, "follow_imports": True})
+    assert not built["failed"], built["msg"]
+    # Built from the core: the decisions the guard shares with rollback.yml and the promote ship in it.
+    members = {name.split("module_utils/")[-1] for name in built["members"]}
+    assert {"core/rollback.py", "core/guard.py", "core/lease.py", "core/schema.py", "listener.py"} <= members
 
     # Lambda unpacks the package into its task directory. On the path: that directory and
     # site-packages (boto3), not the checkout and not .collections.

@@ -188,7 +188,7 @@ class _HeldWithToken:
 def expect_lease_update(dynamodb, table, environment, token, before):
     """The heartbeat or release of the lease's holder: one UpdateItem on the condition that the item
     is still held with token, answered with the item before (the module computes the item after)."""
-    from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import to_dynamodb  # noqa: PLC0415
+    from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_store import to_dynamodb  # noqa: PLC0415
 
     dynamodb.add_response(
         "update_item",
@@ -235,7 +235,7 @@ class TakenLease:
         return Names()
 
     def __eq__(self, values):
-        from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import from_dynamodb  # noqa: PLC0415
+        from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_store import from_dynamodb  # noqa: PLC0415
 
         fields = {key: values[name.replace("#", ":")] for name, key in self.names.items() if name.startswith("#f")}
         self.seen = from_dynamodb(fields)
@@ -247,7 +247,7 @@ class TakenLease:
 def expect_lease_take(dynamodb, table, environment, before, taken=None):
     """Acquiring a lease nobody holds: one UpdateItem on the condition that the item is missing or
     not held, adding one to the token, answered with the item before (None: there was none)."""
-    from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease import to_dynamodb  # noqa: PLC0415
+    from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_store import to_dynamodb  # noqa: PLC0415
 
     taken = taken or TakenLease()
     dynamodb.add_response(
