@@ -33,7 +33,8 @@ def test_ansible_doc_renders_the_module(module):
     assert "EXAMPLES" in shown.stdout and "RETURN VALUES" in shown.stdout
 
 
-def test_validate_modules_sanity_passes():
+def test_every_ansible_test_sanity_test_passes():
+    """ansible-test sanity with every test (pylint, validate-modules, import, pep8, yamllint...)."""
     sanity = run(str(REPO / "scripts" / "ansible-test-sanity.sh"))
     assert sanity.returncode == 0, sanity.stdout[-4000:] + sanity.stderr[-4000:]
 

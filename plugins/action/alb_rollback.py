@@ -87,7 +87,7 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg=missing_required_lib("botocore and boto3"))
         # Refuses bad arguments (AnsibleActionFail) as the module would, before any AWS call.
         spec = {**aws_argument_spec(), **ARGUMENT_SPEC}
-        _, params = self.validate_argument_spec(spec)
+        _valid, params = self.validate_argument_spec(spec)
         warnings = alias_warnings(spec, self._task.args)
         if warnings:
             result["warnings"] = warnings

@@ -17,5 +17,5 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, params = self.validate_argument_spec(ARGUMENT_SPEC)
+        _valid, params = self.validate_argument_spec(ARGUMENT_SPEC)
         return dict(result, **plan(params))

@@ -187,7 +187,7 @@ ALB_SIGNALS = (
     ("unhealthy_hosts", "UnHealthyHostCount", "Maximum", True),
     ("lb_errors", "HTTPCode_ELB_5XX_Count", "Sum", False),
 )
-PER_LOAD_BALANCER = {name for name, _, _, per_group in ALB_SIGNALS if not per_group}
+PER_LOAD_BALANCER = {name for name, _metric, _stat, per_group in ALB_SIGNALS if not per_group}
 
 
 @AWSErrorHandler.common_error_handler("read the ALB's CloudWatch metrics")
@@ -211,7 +211,7 @@ def alb_signals(cloudwatch, load_balancer, target_group, *, start, end, period, 
             "Stat": statistic,
         }
         queries.append({"Id": name, "MetricStat": metric_stat, "ReturnData": True})
-    values = {name: [] for name, *_ in ALB_SIGNALS}
+    values = {signal[0]: [] for signal in ALB_SIGNALS}
     latest = None
     request = dict(MetricDataQueries=queries, StartTime=start, EndTime=end)
     while True:
@@ -221,7 +221,7 @@ def alb_signals(cloudwatch, load_balancer, target_group, *, start, end, period, 
             points = [(stamp, value) for stamp, value in points if stamp < until]
             if per_lb_from is not None and series["Id"] in PER_LOAD_BALANCER:
                 points = [(stamp, value) for stamp, value in points if stamp >= per_lb_from]
-            values[series["Id"]].extend(value for _, value in points)
+            values[series["Id"]].extend(value for _time, value in points)
             if series["Timestamps"]:
                 newest = max(series["Timestamps"])
                 latest = newest if latest is None else max(latest, newest)
@@ -230,7 +230,7 @@ def alb_signals(cloudwatch, load_balancer, target_group, *, start, end, period, 
         request["NextToken"] = response["NextToken"]
     totals = {
         name: int(max(values[name], default=0) if stat == "Maximum" else sum(values[name]))
-        for name, _, stat, _ in ALB_SIGNALS
+        for name, _metric, stat, _per_group in ALB_SIGNALS
     }
     return totals, latest
 

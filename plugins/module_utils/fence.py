@@ -72,7 +72,7 @@ def fence(lease, dynamodb=None, check_mode=False, here=local_here, aws_retry=Tru
     )
 
     def check():
-        _, decision = store.settle_state(request.environment, HELD, request, here(), write=not check_mode)
+        _before, decision = store.settle_state(request.environment, HELD, request, here(), write=not check_mode)
         if decision.lost:
             raise LeaseLost(decision.failure, plain(decision.lease))
         return decision.lease

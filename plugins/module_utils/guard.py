@@ -194,7 +194,7 @@ def handle(event, environ, make_client):
     # Bookkeeping: production is back already.
     route(elbv2, deployment["test_listener_arn"], arns, {leaving: 1, to: 0}, fence=guard_fence)
     details = journal.get("details") or {}
-    record, _ = stamped(
+    record, _redacted = stamped(
         dict(
             environment=environment,
             actor=ACTOR,

@@ -216,7 +216,7 @@ class DynamoStore:
 
     def settle(self, environment, choose, write=True):
         """(item before, decision): read, choose, write on the token read; again on a conflict."""
-        for _ in range(1 + CONFLICT_RETRIES):
+        for _attempt in range(1 + CONFLICT_RETRIES):
             current = self.read(environment)
             decision = choose(current)
             if not (write and decision.write):

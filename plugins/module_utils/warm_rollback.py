@@ -98,7 +98,7 @@ def take_lease(module, store, deployment, state, **journal):
 
 
 def image_of(ecs, service):
-    task, _ = describe_task_definition(ecs, service["taskDefinition"])
+    task, _tags = describe_task_definition(ecs, service["taskDefinition"])
     return task["containerDefinitions"][0]["image"]
 
 
@@ -173,12 +173,12 @@ def run(module, started):
         time_to_restore_seconds=restored,
         preempted=result["preempted"],
     )
-    record, _ = stamped(record)
+    record, _redacted = stamped(record)
     if not module.check_mode:
         append_log_event(
             client(module, "logs"), deployment["deployment_log_group"], int(time.time() * 1000), to_line(record)
         )
-        _, released = take_lease(
+        _taken, released = take_lease(
             module,
             store,
             deployment,

@@ -200,7 +200,7 @@ def run(module, elbv2):
         listener_arn=listener_arn,
         previous=before,
         current=after,
-        modified=[arn for arn, _, _ in changes],
+        modified=[change[0] for change in changes],
     )
     if module._diff:
         result["diff"] = {"before": before, "after": after}

@@ -79,6 +79,7 @@ options:
         elements: dict
         default: []
 extends_documentation_fragment:
+  - switchyard.bluegreen.fence
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -110,6 +111,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+lost:
+  description: The run no longer holds its deployment lease (O(lease)); nothing was changed.
+  returned: when the lease was lost
+  type: bool
+  sample: true
+lease:
+  description: The lease as found when it was lost (who took it, for what).
+  returned: when the lease was lost
+  type: dict
 task_definition_arn:
   description: The task definition the service runs after the run (in check mode, what it would run).
   returned: always
@@ -152,6 +162,8 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     registrable_fields,
     update_service,
 )
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import LeaseError, LeaseLost
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.fence import FENCE_OPTION, fence
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.task_definition import (
     ImageChangeError,
     images,
@@ -234,6 +246,7 @@ def run(module, ecs):
         if after["desired_count"] != before["desired_count"]:
             update["desiredCount"] = after["desired_count"]
         if update:
+            fence(params["lease"], lambda: client(module, "dynamodb"))()
             update_service(ecs, cluster=params["cluster"], service=params["service"], **update)
 
     result = dict(
@@ -250,6 +263,7 @@ def run(module, ecs):
 
 def main():
     argument_spec = dict(
+        lease=FENCE_OPTION,
         cluster=dict(type="str", required=True),
         service=dict(type="str", required=True),
         task_definition=dict(type="str"),
@@ -279,6 +293,10 @@ def main():
         module.fail_json(msg=f"desired_count must be 0 or more, not {module.params['desired_count']}.")
     try:
         run(module, client(module, "ecs"))
+    except LeaseLost as e:
+        module.fail_json(msg=str(e), lost=True, lease=e.lease)
+    except LeaseError as e:
+        module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
 

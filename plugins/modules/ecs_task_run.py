@@ -68,6 +68,7 @@ options:
     type: int
     default: 20
 extends_documentation_fragment:
+  - switchyard.bluegreen.fence
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -85,6 +86,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+lost:
+  description: The run no longer holds its deployment lease (O(lease)); nothing was changed.
+  returned: when the lease was lost
+  type: bool
+  sample: true
+lease:
+  description: The lease as found when it was lost (who took it, for what).
+  returned: when the lease was lost
+  type: dict
 task_definition_arn:
   description: The revision the task ran (in check mode, the one it would run).
   returned: always
@@ -143,6 +153,8 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     registrable_fields,
     run_task,
 )
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import LeaseError, LeaseLost
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.fence import FENCE_OPTION, fence
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import poll_problem
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.task_definition import (
     awslogs_stream,
@@ -230,6 +242,7 @@ def run(module, ecs, logs):
     if module.check_mode:
         module.exit_json(**result)
 
+    fence(params["lease"], lambda: client(module, "dynamodb"))()
     try:
         task = run_task(ecs, run_request(params, service, arn, container["name"]))
     except TaskNotStartedError as e:
@@ -258,6 +271,7 @@ def run(module, ecs, logs):
 
 def main():
     argument_spec = dict(
+        lease=FENCE_OPTION,
         cluster=dict(type="str", required=True),
         service=dict(type="str", required=True),
         task_definition=dict(type="str", required=True),
@@ -276,6 +290,10 @@ def main():
         module.fail_json(msg=problem)
     try:
         run(module, client(module, "ecs"), client(module, "logs"))
+    except LeaseLost as e:
+        module.fail_json(msg=str(e), lost=True, lease=e.lease)
+    except LeaseError as e:
+        module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
 

@@ -4,7 +4,7 @@
 
 DOCUMENTATION = r"""
 module: promote_plan
-short_description: Check every deployment setting and plan a promote's traffic steps, before anything is taken
+short_description: Check every deployment setting and plan what a promote will do, before anything is changed
 version_added: 0.2.0
 description:
   - Checks the deployment's settings against one typed schema (types, ranges, choices, and the
@@ -12,6 +12,11 @@ description:
     switch mode), all at once, and fails naming each bad setting, the value given and what is
     allowed. A promote calls it before the deployment lease, so a bad setting changes nothing.
   - Returns the settings as typed values and the plan of traffic steps, each with its bake.
+  - Given the live state (O(state)), also plans the release (RV(release)) from it: the colours
+    (those an interrupted promote of the same image journalled, when this run took its lease
+    over), what production runs before it, how to put the idle colour back if the release fails,
+    its size and what a rollback would do. C(promote.yml) reads the plan and decides nothing
+    itself.
   - Reads and changes nothing; the same in check mode. Its action plugin runs the check in the
     controller's process (no module start-up).
 author:
@@ -30,13 +35,26 @@ options:
         plan), C(probe_rate_per_second) (0-20), C(probe_window) (whole, at least 1),
         C(probe_failure_threshold_percent) (0-100)."
     type: dict
-    required: true
+    default: {}
   setting_names:
     description:
       - The variable a setting came from, when it is not C(switchyard_<name>), for the refusal to
         name what to fix (the steps of a canary come from C(switchyard_canary_steps), say).
     type: dict
     default: {}
+  image:
+    description: The image to promote (with O(state)).
+    type: str
+  state:
+    description:
+      - The live state as the traffic role reads it (C(traffic_state)), to plan the release.
+    type: dict
+  journal:
+    description: The lease this run took over (C(lease_previous.lease)), if any.
+    type: dict
+  took_over:
+    description: What acquiring the lease took over (C(lease_took_over)), if anything.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -63,6 +81,15 @@ steps:
   type: list
   elements: dict
   sample: [{"percent": 10, "bake_seconds": 120.0}, {"percent": 100, "bake_seconds": 300.0}]
+release:
+  description:
+    - The release's plan, with O(state) - C(from_colour), C(to_colour), C(previous_image),
+      C(restore) (the idle colour's task definition, desired count and image), C(resumes),
+      C(already_live), C(desired_count), C(from_task_definition) and C(rollback) (what a rollback
+      would do - kind, to_colour, from_colour, reason).
+  returned: success, with O(state)
+  type: dict
+  sample: {"from_colour": "blue", "to_colour": "green", "already_live": false, "resumes": false}
 problems:
   description: Every refused setting, one sentence each.
   returned: failure
@@ -72,6 +99,7 @@ problems:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.promote import PlanError, plan_release
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.settings import (
     SettingsError,
     plan_steps,
@@ -80,7 +108,14 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.settings
 
 # The action plugin of the same name runs this check in the controller's process; the module
 # runs it wherever a task is delegated.
-ARGUMENT_SPEC = dict(settings=dict(type="dict", required=True), setting_names=dict(type="dict", default={}))
+ARGUMENT_SPEC = dict(
+    settings=dict(type="dict", default={}),
+    setting_names=dict(type="dict", default={}),
+    image=dict(type="str"),
+    state=dict(type="dict"),
+    journal=dict(type="dict"),
+    took_over=dict(type="dict"),
+)
 
 
 def plan(params):
@@ -94,7 +129,14 @@ def plan(params):
             msg=f"Refused before anything was taken or changed: {e} Fix the inventory or the -e value and run again.",
             problems=e.problems,
         )
-    return dict(changed=False, settings=settings, steps=plan_steps(settings))
+    result = dict(changed=False, settings=settings, steps=plan_steps(settings))
+    if params.get("state"):
+        try:
+            release = plan_release(params["image"], params["state"], params["journal"], params["took_over"])
+        except PlanError as e:
+            return dict(failed=True, changed=False, msg=str(e))
+        result["release"] = dict(release, steps=settings.get("switch_steps") or [100], mode=settings.get("switch_mode"))
+    return result
 
 
 def main():

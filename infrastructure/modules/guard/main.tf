@@ -215,11 +215,19 @@ data "aws_iam_policy_document" "guard" {
     resources = ["${var.record_log_group_arn}:log-stream:*", "${aws_cloudwatch_log_group.guard.arn}:log-stream:*"]
   }
   statement {
+    sid = "ReadRecords"
+    # The schema rule of the one rollback decision (core.rollback) reads the deployment records.
+    actions   = ["logs:GetLogEvents"]
+    resources = ["${var.record_log_group_arn}:log-stream:*"]
+  }
+  statement {
     sid = "UnscopableReads"
     # ELBv2 describes take no resource ARN; reads only.
     actions = [
       "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
       "elasticloadbalancing:DescribeTargetHealth",
+      # What a colour runs (the schema rule's image): task definitions take no resource ARN here.
+      "ecs:DescribeTaskDefinition",
     ]
     resources = ["*"]
   }

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.records import redact
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.redact import redact
 
 OPERATIONS = ("promote", "rollback", "finalize")
 STATES = ("acquired", "preempted", "held", "released")

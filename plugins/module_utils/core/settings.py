@@ -118,6 +118,8 @@ WHOLE_SECONDS = Number(integer=True, minimum=0)
 SCHEMA = {
     "switch_mode": Choice(SWITCH_MODES),
     "switch_steps": Steps(),
+    "canary_steps": Steps(),
+    "linear_steps": Steps(),
     "error_threshold_percent": Number(minimum=0, maximum=100),
     "min_requests": Number(integer=True, minimum=1),
     "guard_min_requests": Number(integer=True, minimum=1),
@@ -167,7 +169,17 @@ def validate(settings: dict, names: dict | None = None) -> dict:
         except ValueError as allowed:
             problems.append(f"{names[name]} is {value!r}: give {allowed}.")
     if not problems:
-        problems = _relations(parsed, names)
+        steps, source = chosen_steps(parsed)
+        if source:
+            names["switch_steps"] = names.get(source, f"switchyard_{source}")
+        if source and steps is None:
+            problems = [
+                f"{names['switch_steps']} is not set for the mode {parsed['switch_mode']}:"
+                " give its steps, e.g. [10, 100]."
+            ]
+        else:
+            parsed["switch_steps"] = steps
+            problems = _relations(parsed, names)
     if problems:
         raise SettingsError(problems)
     return parsed
@@ -206,6 +218,17 @@ LONGEST_WITHOUT_HEARTBEAT = (
     ("health_timeout",),
     ("migration_timeout",),
 )
+
+
+def chosen_steps(settings: dict) -> tuple:
+    """(the steps of this promote, the setting they come from): switch_steps when given (one run's
+    override), else the mode's own (canary_steps, linear_steps; all at once is [100])."""
+    if settings.get("switch_steps") is not None:
+        return settings["switch_steps"], "switch_steps"
+    mode = settings.get("switch_mode") or "all_at_once"
+    if mode == "all_at_once":
+        return [100], None
+    return settings.get(f"{mode}_steps"), f"{mode}_steps"
 
 
 def plan_steps(settings: dict) -> list:

@@ -149,3 +149,33 @@ def test_a_refusal_names_the_variable_the_setting_came_from():
 @pytest.mark.parametrize("period", [1, 5, 10, 30, 60, 300])
 def test_cloudwatch_periods_are_accepted(period):
     assert validate({"metric_period_seconds": period})["metric_period_seconds"] == period
+
+
+def test_the_steps_are_the_modes_own_unless_one_run_overrides_them():
+    from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.settings import validate  # noqa: PLC0415
+
+    canary = {"switch_mode": "canary", "canary_steps": [10, 100], "linear_steps": [25, 50, 75, 100]}
+    assert validate(canary)["switch_steps"] == [10, 100]
+    assert validate(dict(canary, switch_mode="linear"))["switch_steps"] == [25, 50, 75, 100]
+    assert validate(dict(canary, switch_mode="all_at_once"))["switch_steps"] == [100]
+    assert validate(dict(canary, switch_steps=[50, 100]))["switch_steps"] == [50, 100]
+
+
+def test_refused_steps_name_the_setting_they_came_from():
+    from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.settings import (  # noqa: PLC0415
+        SettingsError,
+        validate,
+    )
+
+    for settings, name in [
+        ({"switch_mode": "canary", "canary_steps": [50, 10]}, "switchyard_canary_steps"),
+        ({"switch_mode": "linear", "linear_steps": [100]}, "switchyard_linear_steps"),
+        ({"switch_mode": "canary"}, "switchyard_canary_steps is not set"),
+        ({"switch_mode": "canary", "canary_steps": [10, 100], "switch_steps": [100, 50]}, "switchyard_switch_steps"),
+    ]:
+        try:
+            validate(settings)
+        except SettingsError as e:
+            assert name in str(e), (settings, str(e))
+        else:
+            raise AssertionError(f"{settings} was accepted")

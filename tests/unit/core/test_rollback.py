@@ -4,6 +4,7 @@ import pytest
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.rollback import (
     is_warm,
     other,
+    plan_rollback,
     return_colour,
     undoes_promote,
 )
@@ -171,3 +172,42 @@ def test_a_rollback_that_did_not_finish_leaves_the_next_one_the_promote_to_undo(
     assert return_colour(interrupted_rollback, {"blue": 10, "green": 90}) == "blue"
     done_rollback = {"operation": "rollback", "outcome": "done", "preempted": promote}
     assert return_colour(done_rollback, {"blue": 100, "green": 0}) == "green", "a finished rollback is undone like any"
+
+
+# --- the one decision: plan_rollback ------------------------------------------------------------
+
+RECORDS = [  # newest first: r3's contract dropped what r1 reads; r2 ships what came before it
+    {
+        "kind": "promote",
+        "image": "app:r3",
+        "migrations": {"head": "0003.drop", "applied": [{"id": "0003.drop", "phase": "contract"}]},
+    },
+    {"kind": "promote", "image": "app:r2", "migrations": {"head": "0002.add", "applied": [{"id": "0002.add"}]}},
+    {"kind": "promote", "image": "app:r1", "migrations": {"head": "0001.init", "applied": [{"id": "0001.init"}]}},
+]
+
+
+def test_a_warm_colour_is_one_listener_change():
+    plan = plan_rollback(promote(), {"blue": 10, "green": 90}, {"blue": {"warm": True, "image": "app:r2"}}, RECORDS)
+    assert (plan.kind, plan.to_colour, plan.from_colour) == ("warm", "blue", "green")
+
+
+def test_a_cold_colour_is_brought_back_first():
+    plan = plan_rollback(promote(), GREEN_LIVE, {"blue": {"warm": False, "image": "app:r2"}}, RECORDS)
+    assert plan.kind == "cold" and "scaled up" in plan.reason
+
+
+def test_a_release_the_schema_moved_past_is_refused_naming_the_contract_migration():
+    plan = plan_rollback({}, GREEN_LIVE, {"blue": {"warm": False, "image": "app:r1"}}, RECORDS)
+    assert plan.kind == "refused" and plan.to_colour == "blue"
+    assert "0003.drop" in plan.reason and "Nothing was changed" in plan.reason
+
+
+def test_the_schema_rule_is_skipped_only_when_the_records_were_not_read():
+    assert plan_rollback({}, GREEN_LIVE, {"blue": {"warm": True, "image": "app:r1"}}).kind == "warm"
+    assert plan_rollback({}, GREEN_LIVE, {"blue": {"warm": True, "image": "app:r1"}}, []).kind == "warm"
+
+
+def test_the_colour_asked_for_wins_the_plan_too():
+    plan = plan_rollback(promote(), GREEN_LIVE, {"green": {"warm": True, "image": "app:r3"}}, RECORDS, asked="green")
+    assert (plan.to_colour, plan.from_colour) == ("green", "blue")
