@@ -47,5 +47,12 @@ def test_collection_builds_without_the_deployment_repository_parts(tmp_path):
         names = archive.getnames()
     assert "plugins/modules/alb_traffic_switch.py" in names and "meta/runtime.yml" in names
     assert "roles/switch/tasks/main.yml" in names
-    leaked = [n for n in names if n.split("/")[0] in {"infrastructure", "tests", "inventories", ".venv", ".ci"}]
+    leaked = [
+        n for n in names if n.split("/")[0] in {"tests", "inventories", ".venv", ".ci", "dev", "app", ".artifacts"}
+    ]
     assert leaked == [], f"build_ignore let these into the tarball: {leaked[:5]}"
+    # The Terraform modules and roots ship (provision applies them), without anything Terraform wrote.
+    assert "infrastructure/modules/stack/main.tf" in names and "infrastructure/environments/sandbox/main.tf" in names
+    written = [n for n in names if ".terraform/" in n or "tfstate" in n or n.endswith("terraform.tfvars")]
+    assert written == [], f"Terraform's own files in the tarball: {written[:5]}"
+    assert "docker-compose.yml" not in names

@@ -31,6 +31,7 @@ import time
 
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.contract import parse, require
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.guard import (
+    ACTOR,
     alarm_colour,
     evidence_from,
     judge,
@@ -43,7 +44,11 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease im
     decide,
     token_of,
 )
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.rollback import is_warm, plan_rollback
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.rollback import (
+    is_warm,
+    plan_rollback,
+    promote_journal,
+)
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.fence import fence
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_store import DynamoStore
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.listener import route
@@ -55,7 +60,6 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.records impor
 )
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import colour_weights
 
-ACTOR = "switchyard-guard"
 # The records the schema rule reads (core.schema): as many as rollback.yml's cold path reads.
 RECORD_HISTORY = 500
 # Lambda's runtime hands the root logger's records to CloudWatch Logs; this one says what it decided.
@@ -167,7 +171,7 @@ def handle(event, environ, make_client):
 
     def choose(current):
         """Preempt the lease only if the verdict holds on the item as read now (a conditional write)."""
-        verdict = judge(current, weights, alarmed, since)
+        verdict = judge(current, weights, alarmed, since, here.now)
         if verdict.act:
             colours = {verdict.to_colour: _colour(ecs, elbv2, deployment, verdict.to_colour)}
             plan = plan_rollback(current, weights, colours, _records(logs, deployment["deployment_log_group"]))
@@ -193,7 +197,8 @@ def handle(event, environ, make_client):
     restored = round(time.time() - started, 3)
     # Bookkeeping: production is back already.
     route(elbv2, deployment["test_listener_arn"], arns, {leaving: 1, to: 0}, fence=guard_fence)
-    details = journal.get("details") or {}
+    # What production is sent back from: the promote undone (through an unfinished rollback).
+    details = promote_journal(journal).get("details") or {}
     record, _redacted = stamped(
         dict(
             environment=environment,

@@ -12,7 +12,7 @@ description:
     switch mode), all at once, and fails naming each bad setting, the value given and what is
     allowed. A promote calls it before the deployment lease, so a bad setting changes nothing.
   - Returns the settings as typed values and the plan of traffic steps, each with its bake.
-  - Given the live state (O(state)), also plans the release (RV(release)) from it: the colours
+  - Given the live state (O(state)), also plans the release (RV(release)) from it - the colours
     (those an interrupted promote of the same image journalled, when this run took its lease
     over), what production runs before it, how to put the idle colour back if the release fails,
     its size and what a rollback would do. C(promote.yml) reads the plan and decides nothing

@@ -4,6 +4,7 @@ it against the emulator (moto, in process: Lambda execution itself would need Do
 from __future__ import annotations
 
 import json
+import time
 
 import boto3
 import pytest
@@ -284,3 +285,89 @@ def test_a_contract_the_guard_cannot_act_on_is_refused_before_the_lease(world, c
 
     assert world.lease()["operation"] == "promote" and world.lease()["token"] == 4, "the lease must be untouched"
     assert world.weights(world.production) == GREEN_LIVE
+
+
+# --- one rollback: an unfinished one is finished, a refused one refused the same way ------------------
+
+PROMOTE = journal(state="held", outcome=None, image="app:2", previous_image="app:1")
+
+
+def rollback_of(preempted, actor="switchyard-guard", state="held", outcome=None, token=5):
+    """A rollback that took the lease from preempted and did not finish (its runner died, or it failed)."""
+    return {
+        "environment": "production",
+        "token": token,
+        "state": state,
+        "operation": "rollback",
+        "phase": "restoring",
+        "outcome": outcome,
+        "holder": {"actor": actor, "run_id": "app-guard-elb", "host": "lambda"},
+        "heartbeat": 0,
+        "details": {"trigger": "app-guard-elb"},
+        # What core.lease.preempt keeps of the run it took over, with what that run was undoing.
+        "preempted": {
+            k: preempted[k] for k in ("operation", "phase", "token", "details", "preempted") if k in preempted
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "lease",
+    [
+        pytest.param(rollback_of(PROMOTE), id="the guard's own attempt died, Lambda retries"),
+        pytest.param(rollback_of(PROMOTE, actor="alice", state="released", outcome="failed"), id="rollback.yml failed"),
+        pytest.param(rollback_of(rollback_of(PROMOTE), token=6), id="two attempts died"),
+    ],
+)
+def test_the_guard_finishes_a_rollback_that_did_not_finish(world, lease):
+    world.put_lease(lease)  # the listener never moved: production is still on green
+
+    result = world.handle(world.event())
+
+    assert result["acted"] and (result["from_colour"], result["to_colour"]) == ("green", "blue"), result
+    assert world.weights(world.production) == {"blue": 100, "green": 0}
+    assert world.lease()["state"] == "released" and world.lease()["outcome"] == "done"
+    (record,) = world.records()
+    assert (record["image"], record["previous_image"]) == ("app:1", "app:2"), "named from the promote undone"
+
+
+def test_a_rollback_at_work_is_left_alone(world):
+    live = rollback_of(PROMOTE, actor="alice")
+    world.clients["dynamodb"].put_item(
+        TableName="app-lease", Item=to_dynamodb({**live, "started": 9e9, "heartbeat": 9e9, "expires": 9e9})
+    )
+
+    result = world.handle(world.event())
+
+    assert not result["acted"] and "at work" in result["reason"], result
+    assert world.weights(world.production) == GREEN_LIVE
+
+
+def test_the_guard_refuses_a_release_the_schema_moved_past_as_rollback_yml_does(world):
+    """The same decision (core.rollback.plan_rollback) as rollback.yml's and the promote's rescue:
+    the colour to go back to runs app:1, and app:3's contract migration removed what app:1 reads."""
+    world.put_lease(PROMOTE)
+    logs = world.clients["logs"]
+    group = "/switchyard/app-production/deployments"
+    logs.create_log_stream(logGroupName=group, logStreamName="records")
+    history = [  # oldest first: app:3's contract step removed what releases before app:2's migration read
+        {"kind": "promote", "image": "app:1", "migrations": {"head": "0001.init", "applied": [{"id": "0001.init"}]}},
+        {"kind": "promote", "image": "app:2", "migrations": {"head": "0002.add", "applied": [{"id": "0002.add"}]}},
+        {
+            "kind": "promote",
+            "image": "app:3",
+            "migrations": {"head": "0003.drop", "applied": [{"id": "0003.drop", "phase": "contract"}]},
+        },
+    ]
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName="records",
+        logEvents=[{"timestamp": int(time.time() * 1000) + i, "message": json.dumps(r)} for i, r in enumerate(history)],
+    )
+
+    result = world.handle(world.event("green"))
+
+    expected = plan_rollback(PROMOTE, GREEN_LIVE, {"blue": {"warm": True, "image": "app:1"}}, list(reversed(history)))
+    assert not result["acted"] and expected.kind == "refused" and result["reason"] == expected.reason, result
+    assert "0003.drop" in result["reason"]
+    assert world.weights(world.production) == GREEN_LIVE and world.lease()["token"] == 4, "nothing taken or moved"

@@ -11,7 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import is_held
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.rollback import REFUSED, UNDONE_OUTCOMES, WARM
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.rollback import (
+    REFUSED,
+    UNDONE_OUTCOMES,
+    WARM,
+    promote_journal,
+    unfinished_rollback,
+)
+
+# Who the guard is in the lease (its holder's actor).
+ACTOR = "switchyard-guard"
+# The Lambda function's timeout (infrastructure/modules/guard): a rollback of the guard held longer
+# than this is an attempt that died (Lambda retries the event later), not one still at work.
+ATTEMPT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -49,13 +61,20 @@ def evidence_from(state):
     return min(parsed) if parsed else None
 
 
-def judge(journal, weights, alarmed, since=None):  # noqa: PLR0911 - one return per reason to stand aside
+def judge(journal, weights, alarmed, since=None, now=None):  # noqa: PLR0911 - one return per reason to stand aside
     """The verdict before warmth is known: Verdict(act=True) means "act if to_colour is warm".
 
     journal: the lease item (the last run's journal); weights: {colour: production weight};
     alarmed: the colour the alarm watches, or None (per load balancer); since: when the data that
-    fired the alarm begins (evidence_from), or None."""
+    fired the alarm begins (evidence_from), or None; now: epoch seconds (whether a lease expired).
+
+    A rollback that did not finish (it failed, or its runner died, or it was the guard's own
+    attempt, which Lambda retries) is finished: its promote is undone. A live one is left alone."""
     journal = journal or {}
+    if unfinished_rollback(journal):
+        if is_held(journal) and not _dead(journal, now):
+            return Verdict(False, "a rollback is at work (in flight): it sends production back itself")
+        journal = promote_journal(journal)
     operation = journal.get("operation")
     if operation != "promote":
         running = " (in flight)" if is_held(journal) else ""
@@ -76,6 +95,16 @@ def judge(journal, weights, alarmed, since=None):  # noqa: PLR0911 - one return 
         # that replaces a crashed one), not this release's.
         return Verdict(False, f"the load balancer's 5xx that fired it began before {leaving} took traffic")
     return Verdict(True, f"{leaving} alarmed while {to} may still be warm", from_colour=leaving, to_colour=to)
+
+
+def _dead(lease, now):
+    """Whether a held lease's run is gone: expired, or the guard's own attempt past its timeout."""
+    if now is None:
+        return False
+    if float(lease.get("expires") or 0) < now:
+        return True
+    mine = (lease.get("holder") or {}).get("actor") == ACTOR
+    return mine and now - float(lease.get("heartbeat") or lease.get("started") or now) > ATTEMPT_SECONDS
 
 
 def with_plan(verdict, plan):

@@ -200,6 +200,9 @@ def preempt(current, request, here):
     # With its journal (image, from and to colour): a rollback that fails after this takeover leaves
     # the next one what to undo.
     preempted = dict(summary(current), details=current.get("details") or {})
+    if current.get("operation") == "rollback" and current.get("preempted"):
+        # An unfinished rollback taken over keeps what it was undoing: the next one finishes it.
+        preempted["preempted"] = current["preempted"]
     preempted_by = {"holder": dict(request.holder), "operation": request.operation, "at": here.now}
     return Decision(
         lease=new_lease(current, request, here.now, preempted=preempted, preempted_by=preempted_by),

@@ -34,12 +34,19 @@ def undoes_promote(journal):
     )
 
 
+def unfinished_rollback(journal):
+    """Whether the lease is a rollback that did not finish (it failed, or was interrupted)."""
+    journal = journal or {}
+    return journal.get("operation") == "rollback" and journal.get("outcome") != "done"
+
+
 def promote_journal(journal):
     """The journal of the promote to undo: the lease's own, or, when the lease is a rollback that
-    did not finish (it failed, or was interrupted), the promote that rollback had preempted."""
+    did not finish, the promote that rollback had preempted (through any unfinished rollbacks
+    that preempted each other since)."""
     journal = journal or {}
-    if journal.get("operation") == "rollback" and journal.get("outcome") != "done" and journal.get("preempted"):
-        return journal["preempted"]
+    while unfinished_rollback(journal) and journal.get("preempted"):
+        journal = journal["preempted"]
     return journal
 
 
