@@ -14,6 +14,7 @@ import yaml
 from tests.conftest import REPO, emulator
 
 BIN = Path(sys.executable).parent
+MIRROR = REPO / ".cache" / "terraform.tfrc"  # this machine's provider mirror, written by make setup
 
 # What a team writes for the sandbox: nothing of this repository's inventories, no Terraform path
 # (the collection's own sandbox root is the default), no migration command (none by default).
@@ -91,6 +92,8 @@ def test_the_installed_collection_provisions_and_promotes_by_its_playbook_names(
             "AWS_ENDPOINT_URL": endpoint,
             "SWITCHYARD_DATA_PLANE_URL": data_plane,
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            # A team's machine has the Terraform registry; this one has a provider mirror.
+            "TF_CLI_CONFIG_FILE": str(MIRROR) if MIRROR.is_file() else os.environ.get("TF_CLI_CONFIG_FILE", ""),
         }
 
         def playbook(name, *args):
