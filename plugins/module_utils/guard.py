@@ -45,6 +45,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease im
     token_of,
 )
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.rollback import (
+    COLD,
     is_warm,
     plan_rollback,
     promote_journal,
@@ -93,6 +94,18 @@ def _colour(ecs, elbv2, deployment, colour):
         task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
         image = task["containerDefinitions"][0]["image"]
     return {"warm": is_warm(service, healthy), "image": image}
+
+
+def _plan(journal, weights, colour, clients, deployment):
+    """The one rollback decision (core.rollback.plan_rollback) for colour, as read now. The guard
+    only switches to a warm colour; for one that would have to be brought back, the records say
+    whether it even could (the schema rule), as rollback.yml's cold path reads them."""
+    ecs, elbv2, logs = clients
+    colours = {colour: _colour(ecs, elbv2, deployment, colour)}
+    plan = plan_rollback(journal, weights, colours)
+    if plan.kind == COLD:
+        plan = plan_rollback(journal, weights, colours, _records(logs, deployment["deployment_log_group"]))
+    return plan
 
 
 def _records(logs, log_group):
@@ -173,9 +186,7 @@ def handle(event, environ, make_client):
         """Preempt the lease only if the verdict holds on the item as read now (a conditional write)."""
         verdict = judge(current, weights, alarmed, since, here.now)
         if verdict.act:
-            colours = {verdict.to_colour: _colour(ecs, elbv2, deployment, verdict.to_colour)}
-            plan = plan_rollback(current, weights, colours, _records(logs, deployment["deployment_log_group"]))
-            verdict = with_plan(verdict, plan)
+            verdict = with_plan(verdict, _plan(current, weights, verdict.to_colour, (ecs, elbv2, logs), deployment))
         verdicts.append(verdict)
         if not verdict.act:
             return Decision(lease=current)  # nothing written

@@ -32,13 +32,11 @@ def read(elbv2, listener_arn):
 
 
 def write(elbv2, changes, fence=None, retry=None):
-    """Apply plan_changes' [(arn, "listener" or "rule", actions)], the fence first (it raises when
-    the run lost its lease, before anything is written)."""
-    if not changes:
-        return
-    if fence is not None:
-        fence()
+    """Apply plan_changes' [(arn, "listener" or "rule", actions)], the fence right before each
+    write (it raises when the run lost its lease, and nothing more is written)."""
     for arn, kind, actions in changes:
+        if fence is not None:
+            fence()
         if kind == "listener":
             elbv2.modify_listener(ListenerArn=arn, DefaultActions=actions, **(retry or {}))
         else:

@@ -191,8 +191,13 @@ def run(module, elbv2):
     if changes and module.params["require_healthy_targets"]:
         refuse_unhealthy(module, elbv2, desired, before["default"])
 
-    if not module.check_mode:
-        write(elbv2, changes, fence(module.params["lease"], lambda: client(module, "dynamodb")), {"aws_retry": True})
+    # The run's lease, renewed with its journal right before each listener or rule write, and once
+    # when nothing changes (the journal lands, and a run that lost the lease learns so here).
+    check = fence(module.params["lease"], lambda: client(module, "dynamodb"), check_mode=module.check_mode)
+    if module.check_mode or not changes:
+        check()
+    else:
+        write(elbv2, changes, check, {"aws_retry": True})
 
     after = snapshot(*predict(listener, rules, changes), managed)
     result = dict(

@@ -237,6 +237,8 @@ def run(module, ecs):
     if params["desired_count"] is not None:
         after["desired_count"] = params["desired_count"]
 
+    # The run's lease, renewed with its journal before anything is written (a revision included).
+    fence(params["lease"], lambda: client(module, "dynamodb"), check_mode=module.check_mode)()
     if not module.check_mode:
         if register:
             after["task_definition"] = register_task_definition(ecs, body, tags)["taskDefinitionArn"]
@@ -246,7 +248,6 @@ def run(module, ecs):
         if after["desired_count"] != before["desired_count"]:
             update["desiredCount"] = after["desired_count"]
         if update:
-            fence(params["lease"], lambda: client(module, "dynamodb"))()
             update_service(ecs, cluster=params["cluster"], service=params["service"], **update)
 
     result = dict(

@@ -226,6 +226,8 @@ def run(module, ecs, logs):
             msg=f"ECS service {params['service']} does not exist in cluster {params['cluster']}."
             " Run playbooks/provision.yml for this environment first. Nothing was run."
         )
+    # The run's lease, renewed with its journal before anything is written (a revision included).
+    fence(params["lease"], lambda: client(module, "dynamodb"), check_mode=module.check_mode)()
     arn, body, registered = revision_to_run(module, ecs)
     container = body["containerDefinitions"][0]
     result = dict(
@@ -242,7 +244,6 @@ def run(module, ecs, logs):
     if module.check_mode:
         module.exit_json(**result)
 
-    fence(params["lease"], lambda: client(module, "dynamodb"))()
     try:
         task = run_task(ecs, run_request(params, service, arn, container["name"]))
     except TaskNotStartedError as e:

@@ -46,10 +46,12 @@ def run(command, cwd, env):
 
 
 def test_the_installed_collection_provisions_and_promotes_by_its_playbook_names(tmp_path):
+    # Nothing of this checkout's Ansible configuration (make exports ANSIBLE_CONFIG).
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
     built = run(
         [str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(REPO)],
         tmp_path,
-        os.environ,
+        clean,
     )
     assert built.returncode == 0, built.stderr
     (tarball,) = tmp_path.glob("switchyard-bluegreen-*.tar.gz")
@@ -66,7 +68,7 @@ def test_the_installed_collection_provisions_and_promotes_by_its_playbook_names(
             "--no-deps",
         ],
         team,
-        os.environ,
+        clean,
     )
     assert installed.returncode == 0, installed.stderr
     (team / "inventory" / "hosts.yml").write_text(
@@ -86,7 +88,7 @@ def test_the_installed_collection_provisions_and_promotes_by_its_playbook_names(
     logs.mkdir()
     with emulator(logs, logs / "harness.json") as (endpoint, data_plane):
         env = {
-            **{key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")},
+            **clean,
             "ANSIBLE_COLLECTIONS_PATH": str(team / "collections"),
             "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
             "AWS_ENDPOINT_URL": endpoint,

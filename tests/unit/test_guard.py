@@ -304,10 +304,9 @@ def rollback_of(preempted, actor="switchyard-guard", state="held", outcome=None,
         "holder": {"actor": actor, "run_id": "app-guard-elb", "host": "lambda"},
         "heartbeat": 0,
         "details": {"trigger": "app-guard-elb"},
-        # What core.lease.preempt keeps of the run it took over, with what that run was undoing.
-        "preempted": {
-            k: preempted[k] for k in ("operation", "phase", "token", "details", "preempted") if k in preempted
-        },
+        "preempted": {k: v for k, v in preempted.items() if k in ("operation", "phase", "token", "details")},
+        # What it undoes (core.lease.undoes): the promote, or what the rollback it took over undid.
+        "undoes": preempted.get("undoes") or {k: preempted[k] for k in ("operation", "phase", "token", "details")},
     }
 
 
@@ -347,6 +346,8 @@ def test_the_guard_refuses_a_release_the_schema_moved_past_as_rollback_yml_does(
     """The same decision (core.rollback.plan_rollback) as rollback.yml's and the promote's rescue:
     the colour to go back to runs app:1, and app:3's contract migration removed what app:1 reads."""
     world.put_lease(PROMOTE)
+    # blue was scaled down since: bringing it back is what the records are read for.
+    world.clients["ecs"].update_service(cluster="app", service="app-blue", desiredCount=0)
     logs = world.clients["logs"]
     group = "/switchyard/app-production/deployments"
     logs.create_log_stream(logGroupName=group, logStreamName="records")
@@ -367,7 +368,7 @@ def test_the_guard_refuses_a_release_the_schema_moved_past_as_rollback_yml_does(
 
     result = world.handle(world.event("green"))
 
-    expected = plan_rollback(PROMOTE, GREEN_LIVE, {"blue": {"warm": True, "image": "app:1"}}, list(reversed(history)))
+    expected = plan_rollback(PROMOTE, GREEN_LIVE, {"blue": {"warm": False, "image": "app:1"}}, list(reversed(history)))
     assert not result["acted"] and expected.kind == "refused" and result["reason"] == expected.reason, result
     assert "0003.drop" in result["reason"]
     assert world.weights(world.production) == GREEN_LIVE and world.lease()["token"] == 4, "nothing taken or moved"

@@ -45,6 +45,7 @@ FIELDS = (
     "preempted",
     "preempted_by",
     "took_over",
+    "undoes",
 )
 
 
@@ -162,6 +163,7 @@ def new_lease(current, request, now, **extra):
         "preempted": None,
         "preempted_by": None,
         "took_over": None,
+        "undoes": None,
     }
     lease.update(extra)
     return lease
@@ -193,19 +195,35 @@ def acquire(current, request, here):
     )
 
 
+# A promote that ended so has nothing left to undo: traffic is already where it started.
+UNDONE_OUTCOMES = ("rolled_back", "failed", "preempted", "unchanged")
+
+
+def undoes(current):
+    """What a rollback that takes the lease current over undoes: current's promote (in flight,
+    interrupted or done) with its journal, or what current, a rollback that did not finish, was
+    undoing; None. Kept in the rollback's lease, so a rollback that fails or dies leaves the next
+    one (an operator's, or the guard's retry) what to finish."""
+    current = current or {}
+    if current.get("operation") == "promote" and current.get("outcome") not in UNDONE_OUTCOMES:
+        return dict(summary(current), details=current.get("details") or {})
+    if current.get("operation") == "rollback" and current.get("outcome") != "done":
+        return current.get("undoes") or current.get("preempted")
+    return None
+
+
 def preempt(current, request, here):
     """state=preempted (rollback): the lease is taken whatever its state (token + 1)."""
     if not is_held(current):
-        return Decision(lease=new_lease(current, request, here.now), write=True)
+        return Decision(lease=new_lease(current, request, here.now, undoes=undoes(current)), write=True)
     # With its journal (image, from and to colour): a rollback that fails after this takeover leaves
     # the next one what to undo.
     preempted = dict(summary(current), details=current.get("details") or {})
-    if current.get("operation") == "rollback" and current.get("preempted"):
-        # An unfinished rollback taken over keeps what it was undoing: the next one finishes it.
-        preempted["preempted"] = current["preempted"]
     preempted_by = {"holder": dict(request.holder), "operation": request.operation, "at": here.now}
     return Decision(
-        lease=new_lease(current, request, here.now, preempted=preempted, preempted_by=preempted_by),
+        lease=new_lease(
+            current, request, here.now, preempted=preempted, preempted_by=preempted_by, undoes=undoes(current)
+        ),
         write=True,
         preempted=preempted,
         warning=preemption_warning(current, request),

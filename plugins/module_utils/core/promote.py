@@ -15,6 +15,9 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.rollback
 # How a promote that did not go live ended: a rollback took its lease (preempted), the watch sent
 # traffic back (rolled_back), or anything else (failed).
 PREEMPTED, ROLLED_BACK, FAILED = "preempted", "rolled_back", "failed"
+# Sending traffic back failed too: production may still reach the new colour (not an undone
+# outcome: the guard and rollback.yml undo it).
+BACK_FAILED = "rollback_failed"
 # The switch outcomes that sent traffic back (the watch's verdicts).
 SENT_BACK = ("breached", "no_verdict")
 
@@ -93,6 +96,11 @@ def outcome(failed_result, switch_outcome=None, first=None):
     lost = bool(failed.get("lost")) or (first is None and switch_outcome == PREEMPTED)
     if first is not None and not lost:
         message = f"{first['failure']} Sending traffic back failed too: {message}"
-    kind = PREEMPTED if lost else ROLLED_BACK if switch_outcome in SENT_BACK else FAILED
+    if lost:
+        kind = PREEMPTED
+    elif first is not None:
+        kind = BACK_FAILED
+    else:
+        kind = ROLLED_BACK if switch_outcome in SENT_BACK else FAILED
     taken_by = (failed.get("lease") or {}).get("holder") or (first or {}).get("taken_by")
     return {"outcome": kind, "lost": lost, "failure": message, "taken_by": taken_by}

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import UNDONE_OUTCOMES
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.schema import schema_refusal
 
 COLOURS = ("blue", "green")
-# A promote that ended so has nothing left to undo: traffic is already where it started.
-UNDONE_OUTCOMES = ("rolled_back", "failed", "preempted", "unchanged")
 
 
 def other(colour):
@@ -42,11 +41,10 @@ def unfinished_rollback(journal):
 
 def promote_journal(journal):
     """The journal of the promote to undo: the lease's own, or, when the lease is a rollback that
-    did not finish, the promote that rollback had preempted (through any unfinished rollbacks
-    that preempted each other since)."""
+    did not finish, the promote it was undoing (core.lease.undoes)."""
     journal = journal or {}
-    while unfinished_rollback(journal) and journal.get("preempted"):
-        journal = journal["preempted"]
+    if unfinished_rollback(journal):
+        return journal.get("undoes") or journal.get("preempted") or journal
     return journal
 
 

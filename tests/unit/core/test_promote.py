@@ -96,7 +96,7 @@ def test_a_way_back_that_failed_too_says_both():
     first = outcome({"msg": "5xx above 1 %"}, "breached")
     both = outcome({"msg": "throttled"}, "breached", first)
     assert (
-        both["outcome"] == "rolled_back"
+        both["outcome"] == "rollback_failed"
         and both["failure"] == "5xx above 1 % Sending traffic back failed too: throttled"
     )
     lost = outcome({"msg": "carol took it", "lost": True}, "breached", first)

@@ -108,6 +108,8 @@ def alices_rollback(token=8, **changes):
         "preempted": {"holder": BOB, "operation": "promote", "phase": "baking", "token": 7, "details": BOBS_JOURNAL},
         "preempted_by": {"holder": ALICE, "operation": "rollback", "at": NOW},
         "took_over": None,
+        # What it undoes (core.lease.undoes): bob's promote, for the next rollback should this one fail.
+        "undoes": {"holder": BOB, "operation": "promote", "phase": "baking", "token": 7, "details": BOBS_JOURNAL},
     }
     return {**item, **changes}
 
@@ -392,7 +394,7 @@ def expect_back_to_green_with_a_free_lease(aws):
     ssm, dynamodb, elbv2, ecs, logs = (aws.stub(s) for s in ("ssm", "dynamodb", "elbv2", "ecs", "logs"))
     expect_contract(ssm)
     expect_get(dynamodb, None)
-    taken = alices_rollback(token=1, preempted=None, preempted_by=None)
+    taken = alices_rollback(token=1, preempted=None, preempted_by=None, undoes=None)
     expect_put(dynamodb, 0, Item(**taken))
     # All on blue, the test listener already on it: back to green, whose old release still runs.
     expect_rules(elbv2, PRODUCTION, plain("blue"))
@@ -485,7 +487,9 @@ def test_a_cold_colour_moves_nothing_and_keeps_the_lease_for_the_caller(aws, des
     expect_contract(ssm)
     # Bob's promote from blue to green is done and blue was scaled down since.
     expect_get(dynamodb, bobs_promote(state="released", phase="done", outcome="done"))
-    taken = alices_rollback(preempted=None, preempted_by=None)
+    # Nobody preempted, but what it undoes is bob's promote, done: a failed rollback leaves it to the next.
+    done = {"holder": BOB, "operation": "promote", "phase": "done", "token": 7, "details": BOBS_JOURNAL}
+    taken = alices_rollback(preempted=None, preempted_by=None, undoes=done)
     written = Item(**taken)
     expect_put(dynamodb, 7, written)
     expect_rules(elbv2, PRODUCTION, plain("green"))

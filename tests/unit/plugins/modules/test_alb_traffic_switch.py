@@ -311,11 +311,23 @@ def test_a_run_that_holds_its_lease_renews_it_with_its_phase_right_before_the_wr
     assert not result["failed"] and result["changed"], result
 
 
-def test_no_change_needs_no_lease_call(aws):
+def test_with_nothing_to_change_the_lease_is_still_renewed_with_the_journal(aws):
+    """The journal (switched_at, a phase) lands even when the listener is already right, and a run
+    that lost its lease learns so here rather than at its next change."""
+    elbv2, dynamodb = aws.stub("elbv2"), aws.stub("dynamodb")
+    expect_listener(elbv2, [plain(GREEN)])
+    expect_lease_update(dynamodb, TABLE, "production", 7, held_by(7, "bob"))
+
+    result = run_module(alb_traffic_switch, dict(args((GREEN, 1)), lease=LEASE))
+
+    assert not result["failed"] and not result["changed"], result
+
+
+def test_without_a_lease_no_lease_call_is_made(aws):
     aws.stub("dynamodb")  # no response stubbed: any lease call would fail the run
     elbv2 = aws.stub("elbv2")
     expect_listener(elbv2, [plain(GREEN)])
 
-    result = run_module(alb_traffic_switch, dict(args((GREEN, 1)), lease=LEASE))
+    result = run_module(alb_traffic_switch, args((GREEN, 1)))
 
     assert not result["failed"] and not result["changed"], result
