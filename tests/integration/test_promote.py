@@ -240,7 +240,9 @@ def test_error_rate_above_threshold_rolls_back_automatically(sandbox, promote, f
 
 
 def test_error_rate_just_below_threshold_succeeds(sandbox, promote, first_release):
-    run = promote(f"{REPO_IMAGE}:v6-5xx-0.9")
+    # 0.8 %, not closer: the guard's alarms judge 10-second periods of a few hundred requests, where
+    # 0.9 % on average is above 1 % in a period now and then, and the guard then rightly acts.
+    run = promote(f"{REPO_IMAGE}:v6-5xx-0.8")
     assert run.returncode == 0, run.failure_messages() or run.stderr
     rates = sandbox.records()[0]["error_rates"]
     assert rates[-1]["verdict"] == "healthy" and 0.5 < rates[-1]["rate_percent"] <= 1.0, rates
