@@ -32,6 +32,7 @@ import time
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.contract import parse, require
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.guard import (
     ACTOR,
+    ATTEMPT_SECONDS,
     alarm_colour,
     evidence_from,
     judge,
@@ -178,13 +179,14 @@ def handle(event, environ, make_client):
         details={"trigger": alarm},
     )
     here = Here(now=round(time.time(), 3), host=host)
+    attempt_seconds = float(environ.get("TIMEOUT_SECONDS") or ATTEMPT_SECONDS)
     verdicts = []
 
     logs = make_client("logs")
 
     def choose(current):
         """Preempt the lease only if the verdict holds on the item as read now (a conditional write)."""
-        verdict = judge(current, weights, alarmed, since, here.now)
+        verdict = judge(current, weights, alarmed, since, now=here.now, attempt_seconds=attempt_seconds)
         if verdict.act:
             verdict = with_plan(verdict, _plan(current, weights, verdict.to_colour, (ecs, elbv2, logs), deployment))
         verdicts.append(verdict)

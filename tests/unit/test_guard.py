@@ -372,3 +372,22 @@ def test_the_guard_refuses_a_release_the_schema_moved_past_as_rollback_yml_does(
     assert not result["acted"] and expected.kind == "refused" and result["reason"] == expected.reason, result
     assert "0003.drop" in result["reason"]
     assert world.weights(world.production) == GREEN_LIVE and world.lease()["token"] == 4, "nothing taken or moved"
+
+
+def test_an_attempt_of_the_guard_still_within_its_timeout_is_left_alone(world):
+    """Two alarms at once: the second finds the first's rollback held and young; it must not act
+    twice. Past the Lambda's timeout (TIMEOUT_SECONDS) the same lease is an attempt that died."""
+    young = rollback_of(PROMOTE)
+    now = time.time()
+    world.clients["dynamodb"].put_item(
+        TableName="app-lease", Item=to_dynamodb({**young, "started": now, "heartbeat": now, "expires": now + 900})
+    )
+
+    environ = {"DEPLOYMENT_PARAMETER": PARAMETER, "TIMEOUT_SECONDS": "60"}
+    client = lambda service: boto3.client(service, region_name="us-east-1")  # noqa: E731
+    result = guard.handle(world.event(), environ, client)
+    assert not result["acted"] and "at work" in result["reason"], result
+
+    finished = guard.handle(world.event(), dict(environ, TIMEOUT_SECONDS="0"), client)
+    assert finished["acted"], finished
+    assert world.weights(world.production) == {"blue": 100, "green": 0}

@@ -9,7 +9,9 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  function_name = "${var.name}-guard"
+  # The function's timeout, which the handler also reads (TIMEOUT_SECONDS).
+  timeout_seconds = 60
+  function_name   = "${var.name}-guard"
   # One alarm per colour and signal, and the load balancer's own 5xx, which exist only per load
   # balancer (the guard lays them on the colour the last promote moved to). The 5xx alarms judge a
   # share of the requests by the bake's threshold (more than error_threshold_percent, once
@@ -143,13 +145,15 @@ resource "aws_lambda_function" "guard" {
   handler          = "ansible_collections/switchyard/bluegreen/plugins/module_utils/guard.lambda_handler"
   filename         = var.package.path
   source_code_hash = var.package.sha256
-  timeout          = 60
+  timeout          = local.timeout_seconds
   memory_size      = 256
   kms_key_arn      = var.kms_key_arn
 
   environment {
     variables = {
       DEPLOYMENT_PARAMETER = var.deployment_parameter_name
+      # A rollback of the guard's held longer than this is an attempt that died: its retry finishes it.
+      TIMEOUT_SECONDS = local.timeout_seconds
     }
   }
 

@@ -21,8 +21,9 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.rollback
 
 # Who the guard is in the lease (its holder's actor).
 ACTOR = "switchyard-guard"
-# The Lambda function's timeout (infrastructure/modules/guard): a rollback of the guard held longer
-# than this is an attempt that died (Lambda retries the event later), not one still at work.
+# The Lambda function's timeout when its environment does not say (TIMEOUT_SECONDS, set by
+# infrastructure/modules/guard): a rollback of the guard held longer than this is an attempt that
+# died (Lambda retries the event later), not one still at work.
 ATTEMPT_SECONDS = 60
 
 
@@ -61,18 +62,19 @@ def evidence_from(state):
     return min(parsed) if parsed else None
 
 
-def judge(journal, weights, alarmed, since=None, now=None):  # noqa: PLR0911 - one return per reason to stand aside
+def judge(journal, weights, alarmed, since=None, *, now=None, attempt_seconds=ATTEMPT_SECONDS):  # noqa: PLR0911
     """The verdict before warmth is known: Verdict(act=True) means "act if to_colour is warm".
 
     journal: the lease item (the last run's journal); weights: {colour: production weight};
     alarmed: the colour the alarm watches, or None (per load balancer); since: when the data that
-    fired the alarm begins (evidence_from), or None; now: epoch seconds (whether a lease expired).
+    fired the alarm begins (evidence_from), or None; now: epoch seconds (whether a lease expired);
+    attempt_seconds: the Lambda's timeout (how long an attempt of the guard itself may hold the lease).
 
     A rollback that did not finish (it failed, or its runner died, or it was the guard's own
     attempt, which Lambda retries) is finished: its promote is undone. A live one is left alone."""
     journal = journal or {}
     if unfinished_rollback(journal):
-        if is_held(journal) and not _dead(journal, now):
+        if is_held(journal) and not _dead(journal, now, attempt_seconds):
             return Verdict(False, "a rollback is at work (in flight): it sends production back itself")
         journal = promote_journal(journal)
     operation = journal.get("operation")
@@ -97,14 +99,14 @@ def judge(journal, weights, alarmed, since=None, now=None):  # noqa: PLR0911 - o
     return Verdict(True, f"{leaving} alarmed while {to} may still be warm", from_colour=leaving, to_colour=to)
 
 
-def _dead(lease, now):
+def _dead(lease, now, attempt_seconds):
     """Whether a held lease's run is gone: expired, or the guard's own attempt past its timeout."""
     if now is None:
         return False
     if float(lease.get("expires") or 0) < now:
         return True
     mine = (lease.get("holder") or {}).get("actor") == ACTOR
-    return mine and now - float(lease.get("heartbeat") or lease.get("started") or now) > ATTEMPT_SECONDS
+    return mine and now - float(lease.get("heartbeat") or lease.get("started") or now) > attempt_seconds
 
 
 def with_plan(verdict, plan):
