@@ -83,28 +83,26 @@ def lambda_handler(event, context):  # noqa: ARG001 - Lambda's signature
     return handle(event, os.environ, _client)
 
 
-def _colour(ecs, elbv2, deployment, colour):
-    """What plan_rollback needs of a colour: whether it is warm, and its image."""
+def _service(ecs, elbv2, deployment, colour):
+    """(the colour's active service or None, whether it is warm)."""
     name = deployment["service_names"][colour]
     services = ecs.describe_services(cluster=deployment["cluster_name"], services=[name])["services"]
     service = next((s for s in services if s.get("status") == "ACTIVE"), None)
     health = elbv2.describe_target_health(TargetGroupArn=deployment["target_group_arns"][colour])
     healthy = sum(1 for d in health["TargetHealthDescriptions"] if d["TargetHealth"]["State"] == "healthy")
-    image = None
-    if service:
-        task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
-        image = task["containerDefinitions"][0]["image"]
-    return {"warm": is_warm(service, healthy), "image": image}
+    return service, is_warm(service, healthy)
 
 
 def _plan(journal, weights, colour, clients, deployment):
     """The one rollback decision (core.rollback.plan_rollback) for colour, as read now. The guard
-    only switches to a warm colour; for one that would have to be brought back, the records say
-    whether it even could (the schema rule), as rollback.yml's cold path reads them."""
+    only switches to a warm colour; for one that would have to be brought back, its image and the
+    records say whether it even could (the schema rule), as rollback.yml's cold path reads them."""
     ecs, elbv2, logs = clients
-    colours = {colour: _colour(ecs, elbv2, deployment, colour)}
-    plan = plan_rollback(journal, weights, colours)
-    if plan.kind == COLD:
+    service, warm = _service(ecs, elbv2, deployment, colour)
+    plan = plan_rollback(journal, weights, {colour: {"warm": warm}})
+    if plan.kind == COLD and service:
+        task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+        colours = {colour: {"warm": warm, "image": task["containerDefinitions"][0]["image"]}}
         plan = plan_rollback(journal, weights, colours, _records(logs, deployment["deployment_log_group"]))
     return plan
 
