@@ -25,6 +25,12 @@ def read(elbv2, listener_arn):
     """(listener, rules) in one DescribeRules: the default rule carries the listener's default
     actions. Raises ListenerError when it has no default rule."""
     rules = elbv2.get_paginator("describe_rules").paginate(ListenerArn=listener_arn).build_full_result()["Rules"]
+    return from_rules(listener_arn, rules)
+
+
+def from_rules(listener_arn, rules):
+    """(listener, rules) from a listener's rules as DescribeRules gave them (read here, or known
+    to the run). Raises ListenerError when they have no default rule."""
     default = next((rule for rule in rules if rule.get("IsDefault")), None)
     if default is None:
         raise ListenerError(f"Listener {listener_arn} has no default rule in DescribeRules. Nothing was changed.")

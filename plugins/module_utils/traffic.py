@@ -159,12 +159,16 @@ def plan_changes(listener, rules, desired, managed):
 
 
 def predict(listener, rules, changes):
-    """The listener's default actions and its rules once changes are applied."""
+    """The listener's default actions and its rules (the default rule included) once changes are
+    applied."""
     default_actions = listener["DefaultActions"]
     predicted_rules = [dict(rule) for rule in rules]
     for arn, kind, actions in changes:
         if kind == "listener":
             default_actions = actions
+            for rule in predicted_rules:
+                if rule.get("IsDefault"):
+                    rule["Actions"] = actions
         else:
             next(rule for rule in predicted_rules if rule["RuleArn"] == arn)["Actions"] = actions
     return default_actions, predicted_rules

@@ -7,8 +7,8 @@ module: alb_bluegreen_info
 short_description: Read the live state of a blue/green service from AWS
 version_added: 0.1.0
 description:
-  - Reads the production and test listeners, both ECS services, their task definitions and
-    target health, and says which colour is live. The production listener is the only source
+  - Reads the production and test listeners (their rules), both ECS services, their task
+    definitions and target health, and says which colour is live. The production listener is the only source
     of truth about what is live, so any machine can run this.
   - Read-only; never reports a change.
 author:
@@ -43,6 +43,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - switchyard.bluegreen.known_state
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -97,6 +98,26 @@ task_definition:
   returned: when a colour is live
   type: dict
   sample: {"family": "app", "containerDefinitions": []}
+listener_rules:
+  description: >-
+    Per listener (C(production), C(test)), its rules as DescribeRules returned them, the default
+    rule included (it carries the listener's default actions).
+    M(switchyard.bluegreen.alb_traffic_switch) takes them as
+    O(switchyard.bluegreen.alb_traffic_switch#module:known_rules) instead of reading them again.
+  returned: always
+  type: dict
+  sample:
+    production: [{"RuleArn": "arn:...", "IsDefault": true, "Priority": "default", "Actions": []}]
+services:
+  description: >-
+    Per colour, the fields of its service the ECS modules use (C(taskDefinition),
+    C(desiredCount), C(networkConfiguration), C(launchType)...), which
+    M(switchyard.bluegreen.ecs_service_deploy) and M(switchyard.bluegreen.ecs_task_run) take as
+    their O(switchyard.bluegreen.ecs_service_deploy#module:known_service) instead of reading it again.
+  returned: always
+  type: dict
+  sample:
+    blue: {"serviceName": "app-blue", "taskDefinition": "arn:...:task-definition/app:3", "desiredCount": 2}
 revisions:
   description: >-
     Per colour, the revision its service runs as read here: its ARN, revision number, registrable
@@ -108,19 +129,22 @@ revisions:
     blue: {"arn": "arn:...:task-definition/app:3", "revision": 3, "body": {"family": "app"}, "tags": []}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import (
-    AnsibleAWSError,
-    is_ansible_aws_error_code,
-)
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:
+    pass  # AnsibleAWSModule says botocore is missing
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.switchyard.bluegreen.plugins.module_utils import known_state, listener
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     client,
     describe_services,
-    describe_task_definition,
     healthy_target_count,
     registrable_fields,
 )
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.known_state import KNOWN_REVISIONS_OPTION
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.task_definition import registrable
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import (
     colour_weights,
@@ -128,22 +152,27 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic impor
 )
 
 
-def listener_weights(module, elbv2):
-    """{option: weight per colour} of the production and test listeners, read in one call; a clear
-    refusal when either does not exist."""
-    arns = {option: module.params[option] for option in ("production_listener_arn", "test_listener_arn")}
-    try:
-        found = elb_utils.describe_listeners(elbv2, listener_arns=sorted(set(arns.values())))
-    except is_ansible_aws_error_code("ListenerNotFound"):
-        found = []
-    actions = {listener["ListenerArn"]: listener["DefaultActions"] for listener in found}
-    missing = [f"{option} {arn}" for option, arn in arns.items() if arn not in actions]
+def listener_rules(module, elbv2):
+    """{option: rules} of the production and test listeners (DescribeRules: the default rule
+    carries the default actions); a clear refusal when either does not exist."""
+    rules, missing = {}, []
+    for option in ("production_listener_arn", "test_listener_arn"):
+        try:
+            rules[option] = listener.read(elbv2, module.params[option])[1]
+        except is_boto3_error_code("ListenerNotFound"):
+            missing.append(f"{option} {module.params[option]}")
+        except listener.ListenerError as e:
+            module.fail_json(msg=str(e))
     if missing:
         module.fail_json(
             msg=f"The listener does not exist: {', '.join(missing)}. Run playbooks/provision.yml for this"
             " environment, or check the override. Nothing was changed."
         )
-    return {option: colour_weights(actions[arn], module.params["target_group_arns"]) for option, arn in arns.items()}
+    return rules
+
+
+def default_actions(rules):
+    return next(rule["Actions"] for rule in rules if rule.get("IsDefault"))
 
 
 def colour_states(module, ecs, elbv2):
@@ -161,7 +190,9 @@ def colour_states(module, ecs, elbv2):
     colours, task_definitions, tags = {}, {}, {}
     for colour, name in params["services"].items():
         service = by_name[name]
-        task_definitions[colour], tags[colour] = describe_task_definition(ecs, service["taskDefinition"])
+        task_definitions[colour], tags[colour] = known_state.revision(
+            ecs, service["taskDefinition"], params["known_revisions"]
+        )
         colours[colour] = dict(
             service=name,
             task_definition=service["taskDefinition"],
@@ -174,16 +205,19 @@ def colour_states(module, ecs, elbv2):
         if params["target_health"]:
             healthy = healthy_target_count(elbv2, params["target_group_arns"][colour])
             colours[colour].update(healthy_targets=healthy, warm=service["desiredCount"] > 0 and healthy > 0)
-    return colours, task_definitions, tags
+    services = {colour: known_state.service_fields(by_name[name]) for colour, name in params["services"].items()}
+    return colours, task_definitions, tags, services
 
 
 def run(module, elbv2, ecs):
     missing = set(module.params["services"]) ^ set(module.params["target_group_arns"])
     if missing:
         module.fail_json(msg=f"services and target_group_arns must name the same colours; {sorted(missing)} differ.")
-    weights = listener_weights(module, elbv2)
-    production, test = weights["production_listener_arn"], weights["test_listener_arn"]
-    colours, task_definitions, tags = colour_states(module, ecs, elbv2)
+    rules = listener_rules(module, elbv2)
+    groups = module.params["target_group_arns"]
+    production = colour_weights(default_actions(rules["production_listener_arn"]), groups)
+    test = colour_weights(default_actions(rules["test_listener_arn"]), groups)
+    colours, task_definitions, tags, services = colour_states(module, ecs, elbv2)
     accepted = registrable_fields(ecs)
     live = live_colour(production)
     idle = None if live is None else next((c for c in colours if c != live), None)
@@ -194,6 +228,8 @@ def run(module, elbv2, ecs):
         production_weights=production,
         test_weights=test,
         colours=colours,
+        listener_rules={"production": rules["production_listener_arn"], "test": rules["test_listener_arn"]},
+        services=services,
         revisions={
             colour: dict(
                 arn=body["taskDefinitionArn"],
@@ -217,12 +253,15 @@ def main():
         services=dict(type="dict", required=True),
         target_group_arns=dict(type="dict", required=True),
         target_health=dict(type="bool", default=True),
+        known_revisions=KNOWN_REVISIONS_OPTION,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         run(module, client(module, "elbv2"), client(module, "ecs"))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
+    except (BotoCoreError, ClientError) as e:
+        module.fail_json_aws(e, msg="Could not read the listeners' rules")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,16 @@ options:
         no healthy target.
     type: bool
     default: true
+  known_rules:
+    description:
+      - The listener's rules (its default rule included) as this run last read or wrote them, that
+        is RV(switchyard.bluegreen.alb_bluegreen_info#module:listener_rules) of the listener or
+        RV(rules) of this module's previous call on it. The listener is then not read again.
+      - Give them only while the run holds the deployment lease (O(lease)) and no write of its own
+        went elsewhere since, as only a run that holds the lease moves traffic. Without them the
+        listener is read.
+    type: list
+    elements: dict
 extends_documentation_fragment:
   - switchyard.bluegreen.fence
   - amazon.aws.common.modules
@@ -91,6 +101,14 @@ current:
   returned: always
   type: dict
   sample: {"default": {"arn:...:targetgroup/svc-green/2": 1}, "rules": {}}
+rules:
+  description: >-
+    The listener's rules after the run (predicted from what was written; in check mode, what would
+    be), the default rule included: the next call's O(known_rules).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"RuleArn": "arn:...", "IsDefault": true, "Priority": "default", "Actions": []}]
 modified:
   description: ARNs of the listener and rules whose actions were (or would be) rewritten.
   returned: always
@@ -125,7 +143,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import client, healthy_target_count
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import LeaseError, LeaseLost
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.fence import FENCE_OPTION, fence
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.listener import ListenerError, read, write
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.listener import (
+    ListenerError,
+    from_rules,
+    read,
+    write,
+)
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.traffic import (
     plan_changes,
     predict,
@@ -166,9 +189,12 @@ def desired_split(module):
 
 
 def read_listener(module, elbv2, listener_arn):
-    """The listener (its ARN and default actions) and its rules, in one DescribeRules: the
-    listener's default rule carries its default actions. A clear refusal when it does not exist."""
+    """The listener (its ARN and default actions) and its rules: known to the run, or read in one
+    DescribeRules (the default rule carries the default actions). A clear refusal when it does not
+    exist."""
     try:
+        if module.params["known_rules"]:
+            return from_rules(listener_arn, module.params["known_rules"])
         return read(elbv2, listener_arn)
     except is_boto3_error_code("ListenerNotFound"):
         module.fail_json(
@@ -199,13 +225,15 @@ def run(module, elbv2):
     else:
         write(elbv2, changes, check, {"aws_retry": True})
 
-    after = snapshot(*predict(listener, rules, changes), managed)
+    after_actions, after_rules = predict(listener, rules, changes)
+    after = snapshot(after_actions, after_rules, managed)
     result = dict(
         changed=bool(changes),
         listener_arn=listener_arn,
         previous=before,
         current=after,
         modified=[change[0] for change in changes],
+        rules=after_rules,
     )
     if module._diff:
         result["diff"] = {"before": before, "after": after}
@@ -226,6 +254,7 @@ def main():
         ),
         managed_target_group_arns=dict(type="list", elements="str"),
         require_healthy_targets=dict(type="bool", default=True),
+        known_rules=dict(type="list", elements="dict"),
         lease=FENCE_OPTION,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -108,6 +108,33 @@ options:
   outcome:
     description: Outcome of the run, with I(state=released) (C(succeeded), C(failed), C(rolled_back)...).
     type: str
+  revisions:
+    description:
+      - With I(state=released), the task-definition revisions the services run, as
+        M(switchyard.bluegreen.alb_bluegreen_info) returns them, kept in the lease (not in its
+        details, so never redacted) for the next run's state read, which then does not describe
+        them again (a revision never changes). Every later holder keeps them until a promote
+        replaces them. Omitted, those kept so far stay.
+    type: list
+    elements: dict
+    suboptions:
+      arn:
+        description: The revision's ARN.
+        type: str
+        required: true
+      revision:
+        description: Its revision number.
+        type: int
+        required: true
+      body:
+        description: Its registrable fields.
+        type: dict
+        required: true
+      tags:
+        description: Its tags.
+        type: list
+        elements: dict
+        default: []
   lease_seconds:
     description:
       - Seconds the lease holds without a heartbeat. On acquisition and on every C(held), it
@@ -252,6 +279,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease im
     plain,
     status,
 )
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.known_state import KNOWN_REVISIONS_OPTION
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_holder import local_here, local_holder
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_store import DynamoStore, FileStore
 
@@ -282,7 +310,12 @@ def request_from(params, check_mode):
         lease_seconds=params["lease_seconds"],
         break_lease=params["break_lease"],
         check_mode=check_mode,
+        revisions=params["revisions"],
     )
+
+
+def without_revisions(item):
+    return None if item is None else {key: value for key, value in item.items() if key != "revisions"}
 
 
 def run(module):
@@ -294,18 +327,22 @@ def run(module):
     )
     if decision.warning:
         module.warn(("Check mode, nothing was written: " if module.check_mode else "") + decision.warning)
-    lease = plain(decision.lease)
+    # The kept revisions come back on their own, not inside every lease shown.
+    lease, before = plain(decision.lease), plain(before)
+    revisions = (lease or before or {}).get("revisions") or []
+    lease, before = without_revisions(lease), without_revisions(before)
     result = dict(
         changed=decision.write,
         lease=lease,
-        previous=status(plain(before), here),
+        revisions=revisions,
+        previous=status(before, here),
         token=lease["token"] if lease else None,
         took_over=plain(decision.took_over),
         preempted=plain(decision.preempted),
         lost=decision.lost,
     )
     if module._diff:
-        result["diff"] = {"before": plain(before) or {}, "after": lease or {}}
+        result["diff"] = {"before": before or {}, "after": lease or {}}
     if decision.failure:
         module.fail_json(msg=decision.failure, **result)
     module.exit_json(**result)
@@ -328,6 +365,7 @@ def main():
         outcome=dict(type="str"),
         lease_seconds=dict(type="int", default=LEASE_SECONDS),
         break_lease=dict(type="bool", default=False),
+        revisions=KNOWN_REVISIONS_OPTION | {"default": None},
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -50,36 +50,10 @@ options:
   desired_count:
     description: Number of tasks; unchanged when omitted.
     type: int
-  known_revisions:
-    description:
-      - Revisions already read, as M(switchyard.bluegreen.alb_bluegreen_info) returns them
-        (RV(switchyard.bluegreen.alb_bluegreen_info#module:revisions)), each with its O(known_revisions[].arn),
-        O(known_revisions[].revision), registrable O(known_revisions[].body) and O(known_revisions[].tags).
-      - A revision never changes once registered, so one named here by its ARN is not described
-        again. The service itself is always read.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      arn:
-        description: The revision's ARN.
-        type: str
-        required: true
-      revision:
-        description: Its revision number.
-        type: int
-        required: true
-      body:
-        description: Its registrable fields.
-        type: dict
-        required: true
-      tags:
-        description: Its tags (C(key), C(value)), which a new revision copied from it gets.
-        type: list
-        elements: dict
-        default: []
 extends_documentation_fragment:
   - switchyard.bluegreen.fence
+  - switchyard.bluegreen.known_state
+  - switchyard.bluegreen.known_state.service
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -93,7 +67,9 @@ EXAMPLES = r"""
     task_definition: "{{ state.colours.blue.task_definition }}"
     image: registry.example.com/app@sha256:0123abcd
     desired_count: "{{ state.colours.blue.desired_count }}"
-    known_revisions: "{{ state.revisions.values() | list }}"  # read already: not described again
+    # Read already under the run's lease: not described again.
+    known_revisions: "{{ state.revisions.values() | list }}"
+    known_service: "{{ state.services.green }}"
   register: released
 
 - name: Put green back on the revision it ran before
@@ -125,6 +101,14 @@ task_definition_arn:
   returned: always
   type: str
   sample: arn:aws:ecs:us-east-1:123456789012:task-definition/app:4
+revision:
+  description: >-
+    The revision the service runs after the run, as O(known_revisions) takes it (ARN, number,
+    registrable body, tags), when its body is known here; null otherwise (a given revision not in
+    O(known_revisions), or a copy check mode did not register).
+  returned: always
+  type: dict
+  sample: {"arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:4", "revision": 4, "body": {}, "tags": []}
 registered:
   description: Whether a new task definition revision was (in check mode, would be) registered.
   returned: always
@@ -153,17 +137,20 @@ diff:
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.switchyard.bluegreen.plugins.module_utils import known_state
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     client,
     describe_latest_revision,
-    describe_service,
-    describe_task_definition,
     register_task_definition,
     registrable_fields,
     update_service,
 )
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import LeaseError, LeaseLost
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.fence import FENCE_OPTION, fence
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.known_state import (
+    KNOWN_REVISIONS_OPTION,
+    KNOWN_SERVICE_OPTION,
+)
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.task_definition import (
     ImageChangeError,
     images,
@@ -176,7 +163,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.task_definiti
 
 def existing_service(module, ecs):
     params = module.params
-    service = describe_service(ecs, params["cluster"], params["service"])
+    service = known_state.service(ecs, params["cluster"], params["service"], params["known_service"])
     if service is None:
         module.fail_json(
             msg=f"ECS service {params['service']} does not exist in cluster {params['cluster']}."
@@ -186,13 +173,8 @@ def existing_service(module, ecs):
 
 
 def read_revision(module, ecs, task_definition):
-    """(body, tags) of a revision: from known_revisions when named there by its ARN (a revision
-    never changes), else described."""
-    for known in module.params["known_revisions"]:
-        if known["arn"] == task_definition:
-            body = dict(known["body"], taskDefinitionArn=known["arn"], revision=known["revision"])
-            return body, known["tags"]
-    return describe_task_definition(ecs, task_definition)
+    """(body, tags) of a revision: from known_revisions when named there, else described."""
+    return known_state.revision(ecs, task_definition, module.params["known_revisions"])
 
 
 def revision_with_image(module, ecs, running, running_tags):
@@ -239,9 +221,12 @@ def run(module, ecs):
 
     # The run's lease, renewed with its journal before anything is written (a revision included).
     fence(params["lease"], lambda: client(module, "dynamodb"), check_mode=module.check_mode)()
+    known = known_state.known(after["task_definition"], body, tags, params["known_revisions"])
     if not module.check_mode:
         if register:
-            after["task_definition"] = register_task_definition(ecs, body, tags)["taskDefinitionArn"]
+            registered = register_task_definition(ecs, body, tags)
+            after["task_definition"] = registered["taskDefinitionArn"]
+            known = known_state.entry(registered, body, tags)
         update = {}
         if after["task_definition"] != before["task_definition"]:
             update["taskDefinition"] = after["task_definition"]
@@ -254,6 +239,7 @@ def run(module, ecs):
         changed=after != before,
         task_definition_arn=after["task_definition"],
         registered=register,
+        revision=None if register and module.check_mode else known,
         previous=before,
         current=after,
     )
@@ -271,18 +257,8 @@ def main():
         image=dict(type="str"),
         containers=dict(type="list", elements="str"),
         desired_count=dict(type="int"),
-        known_revisions=dict(
-            type="list",
-            elements="dict",
-            default=[],
-            no_log=False,
-            options=dict(
-                arn=dict(type="str", required=True),
-                revision=dict(type="int", required=True),
-                body=dict(type="dict", required=True),
-                tags=dict(type="list", elements="dict", default=[]),
-            ),
-        ),
+        known_revisions=KNOWN_REVISIONS_OPTION,
+        known_service=KNOWN_SERVICE_OPTION,
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -69,6 +69,8 @@ options:
     default: 20
 extends_documentation_fragment:
   - switchyard.bluegreen.fence
+  - switchyard.bluegreen.known_state
+  - switchyard.bluegreen.known_state.service
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -100,6 +102,13 @@ task_definition_arn:
   returned: always
   type: str
   sample: arn:aws:ecs:us-east-1:123456789012:task-definition/app:4
+revision:
+  description: >-
+    The revision the task ran as O(known_revisions) takes it (ARN, number, registrable body, tags),
+    so a release of the same revision does not read it again; null for a copy check mode did not register.
+  returned: always
+  type: dict
+  sample: {"arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:4", "revision": 4, "body": {}, "tags": []}
 registered:
   description: Whether a revision was (in check mode, would be) registered for I(image).
   returned: always
@@ -142,11 +151,10 @@ import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.switchyard.bluegreen.plugins.module_utils import known_state
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     TaskNotStartedError,
     client,
-    describe_service,
-    describe_task_definition,
     describe_tasks,
     latest_task_log_events,
     register_task_definition,
@@ -156,6 +164,10 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import LeaseError, LeaseLost
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.fence import FENCE_OPTION, fence
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import poll_problem
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.known_state import (
+    KNOWN_REVISIONS_OPTION,
+    KNOWN_SERVICE_OPTION,
+)
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.task_definition import (
     awslogs_stream,
     registrable,
@@ -166,20 +178,20 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.task_definiti
 
 
 def revision_to_run(module, ecs):
-    """(ARN, body, registered): the given revision, or its copy with the image registered."""
+    """(ARN, body, registered, revision): the given revision, or its copy with the image
+    registered; revision as known_revisions takes it (None for a copy check mode did not register)."""
     params = module.params
-    source, tags = describe_task_definition(ecs, params["task_definition"])
-    if not params["image"]:
-        return source["taskDefinitionArn"], source, False
+    source, tags = known_state.revision(ecs, params["task_definition"], params["known_revisions"])
     accepted = registrable_fields(ecs)
     body = registrable(source, accepted)
-    body = with_image(body, params["image"], target_containers(body, []))
+    if params["image"]:
+        body = with_image(body, params["image"], target_containers(body, []))
     if registrable(source, accepted) == body:
-        return source["taskDefinitionArn"], source, False
+        return source["taskDefinitionArn"], source, False, known_state.entry(source, body, tags)
     if module.check_mode:
-        return f"{source['family']}:(new revision)", body, True
+        return f"{source['family']}:(new revision)", body, True, None
     registered = register_task_definition(ecs, body, tags)
-    return registered["taskDefinitionArn"], registered, True
+    return registered["taskDefinitionArn"], registered, True, known_state.entry(registered, body, tags)
 
 
 def run_request(params, service, task_definition_arn, container):
@@ -220,7 +232,7 @@ def wait_until_stopped(module, ecs, task_arn):
 
 def run(module, ecs, logs):
     params = module.params
-    service = describe_service(ecs, params["cluster"], params["service"])
+    service = known_state.service(ecs, params["cluster"], params["service"], params["known_service"])
     if service is None:
         module.fail_json(
             msg=f"ECS service {params['service']} does not exist in cluster {params['cluster']}."
@@ -228,12 +240,13 @@ def run(module, ecs, logs):
         )
     # The run's lease, renewed with its journal before anything is written (a revision included).
     fence(params["lease"], lambda: client(module, "dynamodb"), check_mode=module.check_mode)()
-    arn, body, registered = revision_to_run(module, ecs)
+    arn, body, registered, known = revision_to_run(module, ecs)
     container = body["containerDefinitions"][0]
     result = dict(
         changed=True,
         task_definition_arn=arn,
         registered=registered,
+        revision=known,
         task_arn="",
         exit_code=None,
         stopped_reason="",
@@ -284,6 +297,8 @@ def main():
         wait_timeout=dict(type="int", default=900),
         poll_seconds=dict(type="float", default=5),
         log_lines=dict(type="int", default=20),
+        known_revisions=KNOWN_REVISIONS_OPTION,
+        known_service=KNOWN_SERVICE_OPTION,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     problem = poll_problem(module.params["poll_seconds"])

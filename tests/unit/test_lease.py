@@ -298,6 +298,24 @@ def test_the_holder_releases_the_lease(outcome, phase, expected_phase):
     assert lease["details"]["done"] is True and lease["details"]["image"] == "app@sha256:1111"
 
 
+def test_the_revisions_a_promote_leaves_are_kept_as_they_are_by_every_later_holder():
+    # A revision's body is what the next promote copies: kept whole (never redacted), whoever
+    # holds the lease next, until a promote replaces them.
+    kept = [
+        {"arn": "td:4", "revision": 4, "body": {"secrets": [{"name": "DB_PASSWORD", "valueFrom": "arn"}]}, "tags": []}
+    ]
+    released = L.release(item(), request(token=7, outcome="succeeded", revisions=kept), here()).lease
+    assert released["revisions"] == kept
+    fields, _ = L.holder_changes("released", request(token=7, outcome="succeeded", revisions=kept), here())
+    assert fields["revisions"] == kept, "the one-call release writes them too"
+
+    preempting = L.preempt(released, request(operation="rollback"), here()).lease
+    later = L.release(preempting, request(token=8, outcome="done"), here()).lease
+    assert preempting["revisions"] == kept and later["revisions"] == kept
+    assert "revisions" not in L.holder_changes("released", request(token=8, outcome="done"), here())[0]
+    assert L.acquire(later, request(), here()).lease["revisions"] == kept
+
+
 @pytest.mark.parametrize(
     "current",
     [item(token=8), item(token=8, state="released"), None],

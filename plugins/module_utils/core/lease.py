@@ -88,6 +88,9 @@ class Request:
     break_lease: bool = False
     # Check mode: the run's acquisition was only predicted, so its token is above the stored one.
     check_mode: bool = False
+    # Released: the revisions the services run (ARN, number, body, tags), kept for the next run's
+    # state read; None leaves those kept so far.
+    revisions: list | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,9 @@ def new_lease(current, request, now, **extra):
         "took_over": None,
         "undoes": None,
     }
+    # The revisions the last promote left: kept by every later holder (a revision never changes).
+    if (current or {}).get("revisions"):
+        lease["revisions"] = current["revisions"]
     lease.update(extra)
     return lease
 
@@ -275,6 +281,8 @@ def release(current, request, here):
         ttl=_ttl(here.now),
         details=_details(request, current.get("details")),
     )
+    if request.revisions is not None:
+        lease["revisions"] = request.revisions
     return Decision(lease=lease, write=True)
 
 
@@ -424,6 +432,8 @@ def holder_changes(state, request, here):
         fields.update(state=RELEASED, outcome=request.outcome, expires=here.now)
         if request.phase or request.outcome:
             fields["phase"] = request.phase or request.outcome
+        if request.revisions is not None:
+            fields["revisions"] = request.revisions
     return fields, _details(request)
 
 

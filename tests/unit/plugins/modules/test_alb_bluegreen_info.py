@@ -26,13 +26,14 @@ def forward(*pairs):
     ]
 
 
+def default_rule(listener, actions):
+    return {"RuleArn": f"{listener}/default", "Priority": "default", "IsDefault": True, "Actions": actions}
+
+
 def expect_listeners(elbv2, production, test):
-    """Both listeners in one DescribeListeners call."""
-    listeners = [
-        {"ListenerArn": PRODUCTION, "DefaultActions": production},
-        {"ListenerArn": TEST, "DefaultActions": test},
-    ]
-    elbv2.add_response("describe_listeners", {"Listeners": listeners}, {"ListenerArns": sorted([PRODUCTION, TEST])})
+    """Each listener's rules in one DescribeRules (the default rule carries its default actions)."""
+    for listener, actions in ((PRODUCTION, production), (TEST, test)):
+        elbv2.add_response("describe_rules", {"Rules": [default_rule(listener, actions)]}, {"ListenerArn": listener})
 
 
 def expect_colours(aws, revisions=None, healthy=None, target_health=True):
@@ -169,7 +170,8 @@ def test_split_traffic_has_no_live_colour(aws):
 
 def test_a_missing_listener_is_named(aws):
     elbv2 = aws.stub("elbv2")
-    elbv2.add_client_error("describe_listeners", service_error_code="ListenerNotFound", service_message="gone")
+    for _ in (PRODUCTION, TEST):
+        elbv2.add_client_error("describe_rules", service_error_code="ListenerNotFound", service_message="gone")
 
     result = run_module(alb_bluegreen_info, ARGS)
 
@@ -178,18 +180,70 @@ def test_a_missing_listener_is_named(aws):
     assert "provision.yml" in result["msg"]
 
 
-def test_a_listener_left_out_of_the_answer_is_named(aws):
-    """The emulator leaves an unknown ARN out where AWS answers ListenerNotFound: the same refusal."""
+def test_a_listener_without_a_default_rule_is_refused(aws):
     elbv2 = aws.stub("elbv2")
-    elbv2.add_response(
-        "describe_listeners",
-        {"Listeners": [{"ListenerArn": PRODUCTION, "DefaultActions": forward(("blue", 1))}]},
-        {"ListenerArns": sorted([PRODUCTION, TEST])},
-    )
+    elbv2.add_response("describe_rules", {"Rules": []}, {"ListenerArn": PRODUCTION})
 
     result = run_module(alb_bluegreen_info, ARGS)
 
-    assert result["failed"] and f"does not exist: test_listener_arn {TEST}" in result["msg"]
+    assert result["failed"] and f"Listener {PRODUCTION} has no default rule" in result["msg"]
+
+
+def test_the_rules_and_services_come_back_for_the_routes_and_deploys_to_reuse(aws):
+    elbv2 = aws.stub("elbv2")
+    expect_listeners(elbv2, forward(("blue", 1)), forward(("green", 1)))
+    expect_colours(aws)
+
+    result = run_module(alb_bluegreen_info, ARGS)
+
+    assert result["listener_rules"]["production"] == [default_rule(PRODUCTION, forward(("blue", 1)))]
+    assert result["listener_rules"]["test"] == [default_rule(TEST, forward(("green", 1)))]
+    assert result["services"]["green"] == {"serviceName": "svc-green", "taskDefinition": f"{TD}:4", "desiredCount": 0}
+
+
+def test_a_known_revision_is_not_described_again(aws):
+    # Only blue's revision is described (the Stubber fails on any call it does not expect).
+    elbv2, ecs = aws.stub("elbv2"), aws.stub("ecs")
+    expect_listeners(elbv2, forward(("blue", 1)), forward(("green", 1)))
+    ecs.add_response(
+        "describe_services",
+        {
+            "services": [
+                {
+                    "serviceName": SERVICES[c],
+                    "status": "ACTIVE",
+                    "taskDefinition": f"{TD}:{n}",
+                    "desiredCount": 1,
+                    "runningCount": 1,
+                }
+                for c, n in (("blue", 3), ("green", 4))
+            ]
+        },
+    )
+    ecs.add_response(
+        "describe_task_definition",
+        {
+            "taskDefinition": {
+                "taskDefinitionArn": f"{TD}:3",
+                "family": "svc",
+                "revision": 3,
+                "containerDefinitions": [{"name": "app", "image": "app:v3"}],
+            },
+            "tags": [],
+        },
+    )
+    known = {
+        "arn": f"{TD}:4",
+        "revision": 4,
+        "body": {"family": "svc", "containerDefinitions": [{"name": "app", "image": "app:v4"}]},
+        "tags": [],
+    }
+
+    result = run_module(alb_bluegreen_info, dict(ARGS, target_health=False, known_revisions=[known]))
+
+    assert not result["failed"], result["msg"]
+    assert result["colours"]["green"]["image"] == "app:v4"
+    assert result["revisions"]["green"]["body"] == known["body"]
 
 
 def test_a_missing_service_names_its_colour(aws):
@@ -204,10 +258,10 @@ def test_a_missing_service_names_its_colour(aws):
 
 
 def test_aws_errors_fail_with_what_was_being_done(aws):
-    aws.stub("elbv2").add_client_error("describe_listeners", service_error_code="AccessDenied", service_message="no")
+    aws.stub("elbv2").add_client_error("describe_rules", service_error_code="AccessDenied", service_message="no")
 
     result = run_module(alb_bluegreen_info, ARGS)
 
     assert result["failed"]
-    assert result["msg"].startswith("Failed to describe listeners: ")
-    assert "(AccessDenied) when calling the DescribeListeners operation: no" in result["msg"]
+    assert result["msg"].startswith("Could not read the listeners' rules: ")
+    assert "(AccessDenied) when calling the DescribeRules operation: no" in result["msg"]

@@ -331,3 +331,32 @@ def test_without_a_lease_no_lease_call_is_made(aws):
     result = run_module(alb_traffic_switch, args((GREEN, 1)))
 
     assert not result["failed"] and not result["changed"], result
+
+
+def test_known_rules_are_not_read_again_and_the_rules_written_come_back_for_the_next_call(aws):
+    # The state's rules: no DescribeRules (the Stubber fails on any call it does not expect).
+    elbv2 = aws.stub("elbv2")
+    rules = [{"RuleArn": DEFAULT_RULE, "Priority": "default", "IsDefault": True, "Actions": [plain(BLUE)]}]
+    elbv2.add_response(
+        "modify_listener",
+        {"Listeners": []},
+        {"ListenerArn": LISTENER, "DefaultActions": [weighted((BLUE, 90), (GREEN, 10), stickiness={"Enabled": False})]},
+    )
+
+    first = run_module(
+        alb_traffic_switch, dict(args((BLUE, 90), (GREEN, 10)), known_rules=rules, require_healthy_targets=False)
+    )
+
+    assert not first["failed"], first["msg"]
+    assert first["changed"] is True and first["current"]["default"] == {BLUE: 90, GREEN: 10}
+    # The next step starts from what was written: 10 % to green is no change, and nothing is read.
+    again = run_module(alb_traffic_switch, dict(args((BLUE, 90), (GREEN, 10)), known_rules=first["rules"]))
+    assert again["changed"] is False, again
+
+
+def test_known_rules_without_a_default_rule_are_refused(aws):
+    aws.stub("elbv2")
+
+    result = run_module(alb_traffic_switch, dict(args((GREEN, 1)), known_rules=[{"RuleArn": "x", "Actions": []}]))
+
+    assert result["failed"] and "has no default rule" in result["msg"]

@@ -193,6 +193,30 @@ def test_known_revisions_are_not_described_again(aws):
     assert result["diff"]["before"]["images"] == {"app": OLD_IMAGE, "otel": SIDECAR_IMAGE}
 
 
+def test_a_known_service_is_not_described_again(aws):
+    """The service as the promote's state read it under the lease: no DescribeServices."""
+    ecs = aws.stub("ecs")
+    ecs.add_response("register_task_definition", {"taskDefinition": revision(10, NEW_IMAGE)}, expected_registration())
+    ecs.add_response(
+        "update_service",
+        {"service": {}},
+        {"cluster": CLUSTER, "service": SERVICE, "taskDefinition": f"{PREFIX}:10", "desiredCount": 2},
+    )
+    known_service = {"serviceName": SERVICE, "taskDefinition": f"{PREFIX}:7", "desiredCount": 0}
+    args = release_args(
+        task_definition=f"{PREFIX}:9",
+        desired_count=2,
+        known_revisions=[known(revision(7)), known(revision(9))],
+        known_service=known_service,
+    )
+
+    result = run_module(ecs_service_deploy, args)
+
+    assert not result["failed"], result["msg"]
+    assert result["changed"] is True and result["previous"]["desired_count"] == 0
+    assert (result["revision"]["arn"], result["revision"]["revision"]) == (f"{PREFIX}:10", 10)
+
+
 def test_a_revision_known_under_another_arn_is_described(aws):
     ecs = aws.stub("ecs")
     expect_service(ecs, f"{PREFIX}:7", desired=0)

@@ -227,3 +227,30 @@ def test_check_mode_registers_and_runs_nothing(aws, clock):
 
     assert result["failed"] is False and result["changed"] is True
     assert result["registered"] is True and result["task_arn"] == ""
+
+
+def test_the_service_and_revision_known_to_the_run_are_not_described_again(aws, clock):
+    # Read with the promote's state under its lease: no DescribeServices, no DescribeTaskDefinition
+    # (the Stubber fails on any call it does not expect).
+    ecs = aws.stub("ecs")
+    ecs.add_response("register_task_definition", {"taskDefinition": revision(10, NEW_IMAGE)})
+    ecs.add_response("run_task", {"tasks": [{"taskArn": TASK, "lastStatus": "PROVISIONING"}], "failures": []})
+    expect_task(aws, "STOPPED", exit_code=0)
+    expect_logs(aws, ["done"])
+    source = revision(9, OLD_IMAGE)
+    body = {k: v for k, v in source.items() if k not in ("taskDefinitionArn", "revision", "status")}
+    known_service = {"serviceName": SERVICE, "launchType": "FARGATE", "networkConfiguration": NETWORK}
+
+    result = run_module(
+        ecs_task_run,
+        args(
+            known_revisions=[{"arn": f"{PREFIX}:9", "revision": 9, "body": body, "tags": []}],
+            known_service=known_service,
+        ),
+    )
+
+    assert not result["failed"], result["msg"]
+    assert result["task_definition_arn"] == f"{PREFIX}:10" and result["exit_code"] == 0
+    # What it registered comes back as a known revision, so the release does not read it again.
+    assert (result["revision"]["arn"], result["revision"]["revision"]) == (f"{PREFIX}:10", 10)
+    assert result["revision"]["body"]["containerDefinitions"][0]["image"] == NEW_IMAGE
