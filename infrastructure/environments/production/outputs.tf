@@ -18,6 +18,11 @@ output "posture" {
   value       = module.stack.posture
 }
 
+output "guard_failures" {
+  description = "Where the guard's failures go: its dead-letter queue (URL, ARN), the SNS topic of failed invocations (subscribe people to it), and the alarms on both, which notify alarm_topic_arns."
+  value       = module.stack.guard_failures
+}
+
 output "release_role_arn" {
   description = "Set as the AWS_RELEASE_ROLE_ARN variable of the GitHub environment (promote, rollback, finalize)."
   value       = module.deploy_access.release_role_arn

@@ -23,6 +23,8 @@ provider "aws" {
     rds            = var.aws_endpoint
     s3             = var.aws_endpoint
     secretsmanager = var.aws_endpoint
+    sns            = var.aws_endpoint
+    sqs            = var.aws_endpoint
     ssm            = var.aws_endpoint
     sts            = var.aws_endpoint
   }
@@ -57,4 +59,8 @@ module "stack" {
   # in every plan. Real environments keep the module's defaults.
   performance_insights_enabled      = false
   health_check_grace_period_seconds = 0
+  # Nor does it keep a Lambda function's DeadLetterConfig (it drops it on create): the guard's
+  # dead-letter queue, its EventBridge dead letters and its failures topic are still here, only
+  # the function does not name the queue itself.
+  guard_function_dead_letter_queue = false
 }

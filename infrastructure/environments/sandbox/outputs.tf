@@ -17,3 +17,8 @@ output "deployment_parameter" {
   description = "SSM parameter that holds the deployment contract (the deployment output) as JSON."
   value       = module.stack.deployment_parameter
 }
+
+output "guard_failures" {
+  description = "Where the guard's failures go: its dead-letter queue, the SNS topic of failed invocations, and the alarms on both."
+  value       = module.stack.guard_failures
+}

@@ -10,8 +10,9 @@ certificate_arn = "arn:aws:acm:eu-west-1:111111111111:certificate/REPLACE-ME"
 # Public IPs of the CI runners / VPN that run deployments and smoke-check the test listener.
 runner_cidrs = ["192.0.2.0/24"]
 # First image, before any release (a public placeholder is fine).
-bootstrap_image  = "public.ecr.aws/nginx/nginx:1.27-alpine"
-alarm_topic_arns = []
+bootstrap_image = "public.ecr.aws/nginx/nginx:1.27-alpine"
+# Required: SNS topic(s) in the region above that the alarms and the guard's failures notify (your on-call's).
+alarm_topic_arns = ["arn:aws:sns:eu-west-1:111111111111:REPLACE-with-your-alarm-topic"]
 # The GitHub repository whose deploy workflows may assume the deploy role (OIDC).
 github_repository = "REPLACE-owner/switchyard"
 # Environments whose deploy job reads this one's live digest through a read-only role.

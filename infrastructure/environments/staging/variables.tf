@@ -53,9 +53,16 @@ variable "runner_cidrs" {
 }
 
 variable "alarm_topic_arns" {
-  description = "SNS topics that the 5xx-rate alarms notify."
+  description = "SNS topics that the alarms notify: the 5xx-rate alarms, the guard's, and those on the guard's own failures (alarm events in its dead-letter queue, errors of its function)."
   type        = list(string)
-  default     = []
+  validation {
+    condition     = length(var.alarm_topic_arns) > 0
+    error_message = "Set alarm_topic_arns in terraform.tfvars to at least one SNS topic (e.g. your on-call's): staging and production require it, because the 5xx alarms, the guard's alarms and the alarms on the guard's own failures notify there. Without one, an alarm the guard could not act on, or a guard that failed, tells no one."
+  }
+  validation {
+    condition     = alltrue([for arn in var.alarm_topic_arns : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", arn))])
+    error_message = "alarm_topic_arns must be SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic name>)."
+  }
 }
 
 # --- sizes ---------------------------------------------------------------------------------------

@@ -19,6 +19,9 @@ locals {
   deployment_parameter_arn = "${local.arn}:ssm:${local.region}:${local.account}:parameter/switchyard/${var.name}/deployment"
   # The deployment lease table of modules/stack (lease.tf), by the same convention.
   lease_table_arn = "${local.arn}:dynamodb:${local.region}:${local.account}:table/${var.name}-deployment-lease"
+  # The guard's dead-letter queue and failures topic (modules/guard, failures.tf), by the same convention.
+  guard_dead_letter_queue_arn = "${local.arn}:sqs:${local.region}:${local.account}:${var.name}-guard-dead-letters"
+  guard_failure_topic_arn     = "${local.arn}:sns:${local.region}:${local.account}:${var.name}-guard-failures"
   # The service's own database credentials of modules/database (name_prefix: a suffix follows).
   runtime_secret_arn = "${local.arn}:secretsmanager:${local.region}:${local.account}:secret:${var.name}-database-runtime-*"
   # This module's own roles and the infrastructure role's boundary, by name (no cycle through ARNs).
@@ -57,6 +60,8 @@ locals {
     "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListVersionsByFunction",
     "lambda:GetFunctionCodeSigningConfig", "lambda:GetPolicy", "lambda:ListTags",
     "events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource",
+    "lambda:GetFunctionEventInvokeConfig", "sqs:GetQueueAttributes", "sqs:ListQueueTags",
+    "sns:GetTopicAttributes", "sns:ListTagsForResource",
     "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration",
     "s3:GetLifecycleConfiguration", "s3:GetBucketTagging", "s3:GetBucketAcl", "s3:GetBucketCORS",
     "s3:GetBucketWebsite", "s3:GetBucketLogging", "s3:GetAccelerateConfiguration", "s3:GetBucketRequestPayment",
@@ -76,6 +81,8 @@ locals {
     "${local.arn}:cloudwatch:${local.region}:${local.account}:alarm:${var.name}-*",
     "${local.arn}:lambda:${local.region}:${local.account}:function:${var.name}-guard",
     "${local.arn}:events:${local.region}:${local.account}:rule/${var.name}-guard",
+    local.guard_dead_letter_queue_arn,
+    local.guard_failure_topic_arn,
     "${local.arn}:s3:::${var.name}-alb-logs-*",
     var.ecr_repository_arn,
   ]
@@ -294,21 +301,31 @@ data "aws_iam_policy_document" "infrastructure" {
   }
   statement {
     sid = "StackGuard"
-    # The guard (modules/guard): its function, the EventBridge rule that invokes it, and its log group.
+    # The guard (modules/guard): its function (and its asynchronous invocation settings), the
+    # EventBridge rule that invokes it, its log group, and where its failures go (dead-letter queue,
+    # failures topic).
     actions = [
       "lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
       "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:ListVersionsByFunction",
       "lambda:GetFunctionCodeSigningConfig", "lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy",
       "lambda:TagResource", "lambda:UntagResource", "lambda:ListTags",
+      "lambda:PutFunctionEventInvokeConfig", "lambda:UpdateFunctionEventInvokeConfig",
+      "lambda:GetFunctionEventInvokeConfig", "lambda:DeleteFunctionEventInvokeConfig",
       "events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets",
       "events:ListTargetsByRule", "events:TagResource", "events:UntagResource", "events:ListTagsForResource",
       "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:AssociateKmsKey",
       "logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource",
+      "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
+      "sqs:ListQueueTags", "sqs:TagQueue", "sqs:UntagQueue",
+      "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
+      "sns:ListTagsForResource", "sns:TagResource", "sns:UntagResource",
     ]
     resources = [
       "${local.arn}:lambda:${local.region}:${local.account}:function:${var.name}-guard",
       "${local.arn}:events:${local.region}:${local.account}:rule/${var.name}-guard",
       "${local.arn}:logs:${local.region}:${local.account}:log-group:/aws/lambda/${var.name}-guard",
+      local.guard_dead_letter_queue_arn,
+      local.guard_failure_topic_arn,
     ]
   }
   statement {

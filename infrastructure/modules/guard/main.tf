@@ -99,7 +99,7 @@ resource "aws_cloudwatch_metric_alarm" "guard" {
 }
 
 # EventBridge: every guard alarm going to ALARM invokes the function (asynchronously; Lambda
-# retries a failed invocation twice).
+# retries a failed invocation twice, failures.tf).
 resource "aws_cloudwatch_event_rule" "guard" {
   name        = local.function_name
   description = "${var.name}: the guard's alarms going to ALARM invoke the guard."
@@ -115,6 +115,17 @@ resource "aws_cloudwatch_event_rule" "guard" {
 resource "aws_cloudwatch_event_target" "guard" {
   rule = aws_cloudwatch_event_rule.guard.name
   arn  = aws_lambda_function.guard.arn
+
+  # EventBridge retries only a delivery Lambda refused (throttled, a service error), with back-off.
+  # Within 5 minutes the alarm is still news; after that the event waits in the dead-letter queue
+  # (failures.tf) for a person, as one Lambda gave up on does.
+  retry_policy {
+    maximum_retry_attempts       = 10
+    maximum_event_age_in_seconds = 300
+  }
+  dead_letter_config {
+    arn = aws_sqs_queue.dead_letters.arn
+  }
 }
 
 resource "aws_lambda_permission" "events" {
@@ -135,7 +146,6 @@ resource "aws_cloudwatch_log_group" "guard" {
 
 resource "aws_lambda_function" "guard" {
   #checkov:skip=CKV_AWS_115:reserving concurrency fails on new accounts (a quota of 10 leaves nothing to reserve); the lease serialises guards anyway
-  #checkov:skip=CKV_AWS_116:an EventBridge invocation that fails is retried twice by Lambda; what the guard did or refused is in its log group and the records
   #checkov:skip=CKV_AWS_117:the guard calls AWS APIs only; inside the VPC it would need NAT or five interface endpoints
   #checkov:skip=CKV_AWS_272:the package is built from this repository's reviewed source by the provision role; there is no signing profile to check it against
   function_name    = local.function_name
@@ -148,6 +158,14 @@ resource "aws_lambda_function" "guard" {
   timeout          = local.timeout_seconds
   memory_size      = 256
   kms_key_arn      = var.kms_key_arn
+
+  # The event of an invocation that failed every attempt (failures.tf), sent as the function's role.
+  dynamic "dead_letter_config" {
+    for_each = var.function_dead_letter_queue ? [aws_sqs_queue.dead_letters.arn] : []
+    content {
+      target_arn = dead_letter_config.value
+    }
+  }
 
   environment {
     variables = {
@@ -223,6 +241,18 @@ data "aws_iam_policy_document" "guard" {
     # The schema rule of the one rollback decision (core.rollback) reads the deployment records.
     actions   = ["logs:GetLogEvents"]
     resources = ["${var.record_log_group_arn}:log-stream:*"]
+  }
+  # Lambda sends a failed invocation's event to the dead-letter queue and its record to the
+  # failures topic as this role (failures.tf; both encrypted with the stack's key: UseTheStackKey).
+  statement {
+    sid       = "SendDeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.dead_letters.arn]
+  }
+  statement {
+    sid       = "PublishFailures"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.failures.arn]
   }
   statement {
     sid = "UnscopableReads"

@@ -110,7 +110,7 @@ variable "min_requests_per_period" {
 }
 
 variable "alarm_actions" {
-  description = "SNS topics (or other actions) the guard's alarms notify besides the guard."
+  description = "SNS topics (or other actions) the guard's alarms notify besides the guard, and the alarms on its own failures (dead letters, errors) notify."
   type        = list(string)
   default     = []
 }
@@ -125,4 +125,10 @@ variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "function_dead_letter_queue" {
+  description = "Whether the function itself sends the event of an invocation that failed every attempt to the dead-letter queue (its dead_letter_config); the failures topic and EventBridge's dead letters do not depend on it. Keep it on: only the sandbox turns it off, whose emulator (moto) does not keep a function's DeadLetterConfig, so every plan would show it as a change."
+  type        = bool
+  default     = true
 }

@@ -138,5 +138,7 @@ module "guard" {
   min_requests_per_period   = var.guard_min_requests
   alarm_actions             = var.alarm_actions
   log_retention_days        = var.log_retention_days
-  tags                      = local.tags
+  # The sandbox only: its emulator keeps no function DeadLetterConfig (modules/guard).
+  function_dead_letter_queue = var.guard_function_dead_letter_queue
+  tags                       = local.tags
 }

@@ -44,3 +44,14 @@ output "posture" {
     }
   }
 }
+
+output "guard_failures" {
+  description = "Where the guard's failures go: the dead-letter queue that keeps the alarm events it never handled (14 days), the SNS topic of failed invocations' records (subscribe people to it), and the alarms on both, which notify alarm_actions."
+  value = {
+    dead_letter_queue_url = module.guard.dead_letter_queue_url
+    dead_letter_queue_arn = module.guard.dead_letter_queue_arn
+    failure_topic_arn     = module.guard.failure_topic_arn
+    alarm_names           = module.guard.failure_alarm_names
+    alarm_actions         = var.alarm_actions
+  }
+}

@@ -1,9 +1,9 @@
 # What several modules share: one KMS key for the environment's data at rest (logs, database,
-# secrets, the deployment lease), the bucket for load balancer access logs and the role RDS
+# secrets, the deployment lease, the guard's dead letters and failures topic), the bucket for load balancer access logs and the role RDS
 # monitoring writes with.
 
 data "aws_iam_policy_document" "kms" {
-  #checkov:skip=CKV_AWS_111:a key policy's Resource "*" means this key only; writes are limited to the account and the logs service
+  #checkov:skip=CKV_AWS_111:a key policy's Resource "*" means this key only; writes are limited to the account, the logs service and the guard's EventBridge rule
   #checkov:skip=CKV_AWS_356:a key policy's Resource "*" means this key only
   #checkov:skip=CKV_AWS_109:a key policy's Resource "*" means this key only; administration stays with the owning account
   statement {
@@ -30,6 +30,22 @@ data "aws_iam_policy_document" "kms" {
         "arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/switchyard/${local.name}/*",
         "arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/${local.name}-guard",
       ]
+    }
+  }
+  statement {
+    sid = "GuardRuleDeadLetters"
+    # EventBridge writes an event it could not deliver to the guard into the guard's dead-letter
+    # queue (modules/guard), which this key encrypts: for the guard's rule only.
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"] # in a key policy, "*" means this key
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:rule/${local.name}-guard"]
     }
   }
 }

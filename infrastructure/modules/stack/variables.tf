@@ -145,7 +145,7 @@ variable "guard_min_requests" {
 }
 
 variable "alarm_actions" {
-  description = "Where alarms notify (SNS topic ARNs)."
+  description = "Where alarms notify (SNS topic ARNs): the 5xx-rate alarms, the guard's and those on the guard's own failures."
   type        = list(string)
   default     = []
 }
@@ -178,6 +178,12 @@ variable "guard_period_seconds" {
   description = "Period of the guard's alarms: 60 for ALB metrics on AWS; the sandbox's harness may use less."
   type        = number
   default     = 60
+}
+
+variable "guard_function_dead_letter_queue" {
+  description = "Whether the guard's function sends the event of an invocation that failed every attempt to its dead-letter queue (modules/guard). Keep it on; the sandbox turns it off, whose emulator does not keep a function's DeadLetterConfig."
+  type        = bool
+  default     = true
 }
 
 variable "tags" {

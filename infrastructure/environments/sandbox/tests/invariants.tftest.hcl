@@ -65,3 +65,11 @@ run "deployment_lease_table_is_published" {
     error_message = "The sandbox's lease table is the real one (on-demand, TTL on ttl, PITR, encrypted), only without deletion protection."
   }
 }
+
+run "the_guards_failures_are_kept_and_told" {
+  command = plan
+  assert {
+    condition     = toset(output.guard_failures.alarm_names) == toset(["switchyard-sandbox-guard-dead-letters", "switchyard-sandbox-guard-errors"])
+    error_message = "The sandbox's guard has the same failure alarms as the real environments (dead letters, errors)."
+  }
+}

@@ -132,6 +132,34 @@ run "refuses_a_certificate_that_is_not_an_acm_arn" {
   expect_failures = [var.certificate_arn]
 }
 
+run "alarms_and_the_guards_failures_notify_the_alarm_topics" {
+  command = plan
+  assert {
+    condition     = length(var.alarm_topic_arns) > 0 && output.guard_failures.alarm_actions == var.alarm_topic_arns
+    error_message = "In ${var.environment} the alarms, the guard's included, and those on the guard's own failures must notify alarm_topic_arns."
+  }
+  assert {
+    condition     = toset(output.guard_failures.alarm_names) == toset(["switchyard-${var.environment}-guard-dead-letters", "switchyard-${var.environment}-guard-errors"])
+    error_message = "The ${var.environment} guard's failures need their alarms: dead letters waiting, and the function's errors."
+  }
+}
+
+run "refuses_no_alarm_topics" {
+  command = plan
+  variables {
+    alarm_topic_arns = []
+  }
+  expect_failures = [var.alarm_topic_arns]
+}
+
+run "refuses_an_alarm_topic_that_is_not_an_sns_arn" {
+  command = plan
+  variables {
+    alarm_topic_arns = ["on-call@example.com"]
+  }
+  expect_failures = [var.alarm_topic_arns]
+}
+
 run "refuses_the_sandbox_environment" {
   command = plan
   variables {

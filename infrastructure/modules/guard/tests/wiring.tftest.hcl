@@ -1,6 +1,7 @@
 # The guard's wiring, applied against a mock provider (offline): every guard alarm going to ALARM
-# reaches the function through one EventBridge rule, which alone may invoke it, and the function
-# may change the two listeners and nothing else of the load balancer.
+# reaches the function through one EventBridge rule, which alone may invoke it, the function may
+# change the two listeners and nothing else of the load balancer, and its failures are kept (a
+# dead-letter queue) and told (a failures topic, alarms to alarm_actions).
 mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
@@ -23,6 +24,15 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_event_rule" {
     defaults = { arn = "arn:aws:events:eu-west-1:111111111111:rule/switchyard-staging-guard" }
   }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:111111111111:switchyard-staging-guard-dead-letters"
+      url = "https://sqs.eu-west-1.amazonaws.com/111111111111/switchyard-staging-guard-dead-letters"
+    }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-west-1:111111111111:switchyard-staging-guard-failures" }
+  }
 }
 
 variables {
@@ -40,7 +50,8 @@ variables {
     blue  = "arn:aws:ecs:eu-west-1:111111111111:service/switchyard-staging/switchyard-staging-blue"
     green = "arn:aws:ecs:eu-west-1:111111111111:service/switchyard-staging/switchyard-staging-green"
   }
-  kms_key_arn = "arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-0000-0000-000000000000"
+  kms_key_arn   = "arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-0000-0000-000000000000"
+  alarm_actions = ["arn:aws:sns:eu-west-1:111111111111:on-call"]
 }
 
 run "every_guard_alarm_reaches_the_function_through_one_rule" {
@@ -153,5 +164,96 @@ run "the_5xx_alarms_take_the_bakes_rule" {
       && length([for q in aws_cloudwatch_metric_alarm.guard[key].metric_query : q if(q.expression == null ? false : q.return_data && strcontains(q.expression, ">= 500"))]) == 1
     ])
     error_message = "error_threshold_percent and min_requests_per_period must reach the 5xx alarms."
+  }
+}
+
+run "failures_are_kept_in_the_dead_letter_queue_and_told" {
+  command = apply
+  assert {
+    condition = (
+      aws_sqs_queue.dead_letters.name == "switchyard-staging-guard-dead-letters"
+      && aws_sqs_queue.dead_letters.message_retention_seconds == 1209600
+      && aws_sqs_queue.dead_letters.kms_master_key_id == var.kms_key_arn
+    )
+    error_message = "The dead-letter queue keeps what the guard never handled 14 days, encrypted with the stack's key."
+  }
+  assert {
+    condition     = one(aws_lambda_function.guard.dead_letter_config[*].target_arn) == aws_sqs_queue.dead_letters.arn
+    error_message = "An invocation that failed every attempt must leave its event in the dead-letter queue."
+  }
+  assert {
+    condition = (
+      aws_lambda_function_event_invoke_config.guard.function_name == aws_lambda_function.guard.function_name
+      && one(aws_lambda_function_event_invoke_config.guard.destination_config[0].on_failure[*].destination) == aws_sns_topic.failures.arn
+      && aws_sns_topic.failures.kms_master_key_id == var.kms_key_arn
+    )
+    error_message = "The guard's failed invocations must go to its failures topic (encrypted with the stack's key)."
+  }
+  assert {
+    condition = (
+      aws_lambda_function_event_invoke_config.guard.maximum_retry_attempts == 2
+      && aws_lambda_function_event_invoke_config.guard.maximum_event_age_in_seconds <= 900
+    )
+    error_message = "Lambda retries the guard twice (a retry finishes an attempt that died holding the lease), and not with a stale alarm."
+  }
+  assert {
+    condition = (
+      one(aws_cloudwatch_event_target.guard.dead_letter_config[*].arn) == aws_sqs_queue.dead_letters.arn
+      && one(aws_cloudwatch_event_target.guard.retry_policy[*].maximum_event_age_in_seconds) <= 900
+    )
+    error_message = "An alarm event EventBridge could not deliver to the guard must reach the dead-letter queue while still news."
+  }
+  assert {
+    condition = (
+      aws_sqs_queue_policy.dead_letters.queue_url == aws_sqs_queue.dead_letters.url
+      && length(data.aws_iam_policy_document.dead_letters.statement) == 1
+      && toset(data.aws_iam_policy_document.dead_letters.statement[0].actions) == toset(["sqs:SendMessage"])
+      && toset(data.aws_iam_policy_document.dead_letters.statement[0].resources) == toset([aws_sqs_queue.dead_letters.arn])
+      && [for p in data.aws_iam_policy_document.dead_letters.statement[0].principals : toset(p.identifiers)] == [toset(["events.amazonaws.com"])]
+      && [for c in data.aws_iam_policy_document.dead_letters.statement[0].condition : toset(c.values) if c.variable == "aws:SourceArn"] == [toset([aws_cloudwatch_event_rule.guard.arn])]
+    )
+    error_message = "Only EventBridge, for the guard's rule (aws:SourceArn), may send to the dead-letter queue."
+  }
+  assert {
+    condition = (
+      toset(one([for s in data.aws_iam_policy_document.guard.statement : s.resources if s.sid == "SendDeadLetters"])) == toset([aws_sqs_queue.dead_letters.arn])
+      && toset(one([for s in data.aws_iam_policy_document.guard.statement : s.actions if s.sid == "SendDeadLetters"])) == toset(["sqs:SendMessage"])
+      && toset(one([for s in data.aws_iam_policy_document.guard.statement : s.resources if s.sid == "PublishFailures"])) == toset([aws_sns_topic.failures.arn])
+      && toset(one([for s in data.aws_iam_policy_document.guard.statement : s.actions if s.sid == "PublishFailures"])) == toset(["sns:Publish"])
+    )
+    error_message = "The function's role may send to its own dead-letter queue and publish to its own failures topic, nothing more."
+  }
+  assert {
+    condition = (
+      toset(keys(aws_cloudwatch_metric_alarm.failures)) == toset(["dead-letters", "errors"])
+      && aws_cloudwatch_metric_alarm.failures["dead-letters"].metric_name == "ApproximateNumberOfMessagesVisible"
+      && aws_cloudwatch_metric_alarm.failures["dead-letters"].dimensions.QueueName == aws_sqs_queue.dead_letters.name
+      && aws_cloudwatch_metric_alarm.failures["errors"].metric_name == "Errors"
+      && aws_cloudwatch_metric_alarm.failures["errors"].dimensions.FunctionName == aws_lambda_function.guard.function_name
+      && alltrue([for a in aws_cloudwatch_metric_alarm.failures : a.threshold == 0 && a.comparison_operator == "GreaterThanThreshold" && a.alarm_actions == toset(var.alarm_actions)])
+    )
+    error_message = "A dead letter waiting and any error of the function must notify alarm_actions."
+  }
+  assert {
+    condition     = length(setintersection(toset(jsondecode(aws_cloudwatch_event_rule.guard.event_pattern).resources), toset([for a in aws_cloudwatch_metric_alarm.failures : a.arn]))) == 0
+    error_message = "The alarms on the guard's own failures must never trigger the guard."
+  }
+}
+
+run "the_sandbox_may_leave_the_functions_own_dead_letter_queue_out" {
+  command = apply
+  variables {
+    function_dead_letter_queue = false
+  }
+  assert {
+    condition     = length(aws_lambda_function.guard.dead_letter_config) == 0
+    error_message = "function_dead_letter_queue = false must leave the function's dead_letter_config out (the emulator does not keep it)."
+  }
+  assert {
+    condition = (
+      one(aws_cloudwatch_event_target.guard.dead_letter_config[*].arn) == aws_sqs_queue.dead_letters.arn
+      && one(aws_lambda_function_event_invoke_config.guard.destination_config[0].on_failure[*].destination) == aws_sns_topic.failures.arn
+    )
+    error_message = "Without the function's own dead_letter_config, EventBridge's dead letters and the failures topic stay."
   }
 }

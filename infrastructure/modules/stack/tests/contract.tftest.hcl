@@ -21,6 +21,15 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_event_rule" {
     defaults = { arn = "arn:aws:events:eu-west-1:111111111111:rule/switchyard-staging-guard" }
   }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:111111111111:switchyard-staging-guard-dead-letters"
+      url = "https://sqs.eu-west-1.amazonaws.com/111111111111/switchyard-staging-guard-dead-letters"
+    }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-west-1:111111111111:switchyard-staging-guard-failures" }
+  }
   mock_resource "aws_lb" {
     defaults = {
       arn        = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/switchyard-staging/0123456789abcdef"
@@ -155,4 +164,35 @@ run "refuses_a_grace_period_that_is_not_whole_seconds_up_to_30_minutes" {
     health_check_grace_period_seconds = 3600
   }
   expect_failures = [var.health_check_grace_period_seconds]
+}
+
+run "the_guards_failures_are_kept_and_told_where_alarms_go" {
+  command = apply
+  variables {
+    alarm_actions = ["arn:aws:sns:eu-west-1:111111111111:on-call"]
+  }
+  assert {
+    condition = (
+      output.guard_failures.dead_letter_queue_arn == module.guard.dead_letter_queue_arn
+      && output.guard_failures.failure_topic_arn == module.guard.failure_topic_arn
+      && toset(output.guard_failures.alarm_names) == toset(["switchyard-staging-guard-dead-letters", "switchyard-staging-guard-errors"])
+      && output.guard_failures.alarm_actions == var.alarm_actions
+    )
+    error_message = "The guard_failures output must name the dead-letter queue, the failures topic and the alarms on both, which notify alarm_actions."
+  }
+  assert {
+    # The mock's region and account are random: the rule is told by its name.
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.kms.statement : (
+        toset(s.actions) == toset(["kms:Decrypt", "kms:GenerateDataKey"])
+        && [for p in s.principals : toset(p.identifiers)] == [toset(["events.amazonaws.com"])]
+        && length([for c in s.condition : c if c.variable == "aws:SourceArn" && length(c.values) == 1 && alltrue([for v in c.values : can(regex(":events:.*:rule/switchyard-staging-guard$", v))])]) == 1
+      ) if s.sid == "GuardRuleDeadLetters"
+    ]) && length([for s in data.aws_iam_policy_document.kms.statement : s if s.sid == "GuardRuleDeadLetters"]) == 1
+    error_message = "The stack's key must let the guard's EventBridge rule, and only it, encrypt what it puts in the guard's dead-letter queue."
+  }
+  assert {
+    condition     = !contains(keys(output.deployment), "guard_failures") && !contains(keys(output.deployment), "dead_letter_queue_url")
+    error_message = "The guard's failure destinations are outputs of their own, not keys of the deployment contract."
+  }
 }
