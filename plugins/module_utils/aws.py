@@ -18,13 +18,15 @@ one failure with module.fail_json_aws_error.
 from __future__ import annotations
 
 try:
-    import boto3
-    import botocore
     from botocore.config import Config
 except ImportError:
     Config = None  # AnsibleAWSModule says botocore is missing before any client is made
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info, is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import (
+    boto3_conn,
+    get_aws_connection_info,
+    is_boto3_error_code,
+)
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.records import RECORD_STREAM
@@ -43,34 +45,19 @@ def client(module, service):
     return RetryingBotoClientWrapper(connect(module, service, config), RETRY)
 
 
-_SESSIONS = {}  # one boto3 session per profile for the module's run (one process)
-
-
 def connect(module, service, config):
-    """A boto3 client with the module's connection options, as amazon.aws's module.client() makes it,
-    but from one shared session: module.client() makes a session per client, and each new session
-    loads botocore's endpoint and partition data again (0.1 s a client here; a rollback needs five).
-    """
+    """A boto3 client with the module's connection options, made by amazon.aws's boto3_conn (as
+    AnsibleAWSModule.client() makes it: its user agent, the module's aws_config merged into config),
+    after a refusal that names what to set when no region is known."""
     region, endpoint, params = get_aws_connection_info(module)
-    profile = params.pop("profile_name", None)
-    extra = params.pop("aws_config", None)
-    try:
-        if profile not in _SESSIONS:
-            _SESSIONS[profile] = boto3.session.Session(profile_name=profile)
-        return _SESSIONS[profile].client(
-            service,
-            config=config.merge(extra) if extra else config,
-            region_name=region,
-            endpoint_url=endpoint,
-            **params,
-        )
-    except botocore.exceptions.NoRegionError:
+    if not region:
         module.fail_json(
             msg=f"No AWS region for {service}: set region in the inventory's switchyard_aws_connection"
             " or AWS_REGION. Nothing was changed."
         )
-    except (ValueError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Couldn't connect to AWS ({service})")
+    return boto3_conn(
+        module, conn_type="client", resource=service, region=region, endpoint=endpoint, config=config, **params
+    )
 
 
 class _MissingParameter(AWSErrorHandler):

@@ -20,7 +20,6 @@ class FakeModule:
 
 
 def test_clients_get_adaptive_botocore_retries_and_the_jittered_backoff(monkeypatch):
-    monkeypatch.setattr(aws, "_SESSIONS", {})
     ecs = aws.client(FakeModule(access_key="a", secret_key="b"), "ecs")
     assert isinstance(ecs, RetryingBotoClientWrapper)
     assert ecs.retry is aws.RETRY
@@ -29,18 +28,18 @@ def test_clients_get_adaptive_botocore_retries_and_the_jittered_backoff(monkeypa
     assert ecs.client.meta.region_name == "us-east-1"
 
 
-def test_clients_of_a_run_share_one_session(monkeypatch):
-    monkeypatch.setattr(aws, "_SESSIONS", {})
-    module = FakeModule(access_key="a", secret_key="b")
-    aws.client(module, "ecs"), aws.client(module, "elbv2")
-    assert len(aws._SESSIONS) == 1
+def test_clients_are_made_by_amazon_aws_with_its_user_agent_and_the_module_s_botocore_config():
+    module = FakeModule(access_key="a", secret_key="b", aws_config={"connect_timeout": 7})
+    ecs = aws.client(module, "ecs").client
+    assert "Ansible/" in ecs.meta.config.user_agent and ecs.meta.config.user_agent.startswith("APN/1.0")
+    assert ecs.meta.config.connect_timeout == 7
+    assert ecs.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 11}, "our retries kept"
 
 
 def test_a_client_without_a_region_is_refused_with_what_to_set(monkeypatch):
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    monkeypatch.setattr(aws, "_SESSIONS", {})
     module = FakeModule(region=None, access_key="a", secret_key="b")
     with pytest.raises(SystemExit):
         aws.client(module, "ecs")
@@ -49,13 +48,12 @@ def test_a_client_without_a_region_is_refused_with_what_to_set(monkeypatch):
 
 def test_a_profile_that_does_not_exist_is_a_clear_failure(monkeypatch):
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    monkeypatch.setattr(aws, "_SESSIONS", {})
     module = FakeModule(profile="nobody")
     failed = {}
     module.fail_json_aws = lambda e, msg: failed.update(msg=f"{msg}: {e}") or (_ for _ in ()).throw(SystemExit(1))
     with pytest.raises(SystemExit):
         aws.client(module, "ecs")
-    assert "Couldn't connect to AWS (ecs)" in failed["msg"] and "nobody" in failed["msg"]
+    assert "Couldn't connect to AWS" in failed["msg"] and "nobody" in failed["msg"]
 
 
 def throttled_then(value, code):
