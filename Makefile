@@ -45,13 +45,13 @@ $(COLLECTION):
 	ln -sfn ../../.. $@
 
 sandbox-up: setup ## start the AWS API emulator (idempotent) and print its endpoint
-	@PYTHON=$(BIN)/python scripts/sandbox.sh up
+	@PYTHON=$(BIN)/python sandbox/sandbox.sh up
 
 sandbox-down: ## stop the emulator started by sandbox-up
-	@scripts/sandbox.sh down
+	@sandbox/sandbox.sh down
 
 sandbox-reset: sandbox-up ## empty the emulator and the sandbox's local Terraform state
-	@scripts/sandbox.sh reset
+	@sandbox/sandbox.sh reset
 
 demo: sandbox-up ## on a fresh sandbox: provision, promote v1 and v2, a faulty v3 rolled back, a manual rollback
 	@scripts/demo.sh

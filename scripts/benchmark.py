@@ -35,7 +35,7 @@ DEPLOYMENT_KEY = "SANDBOXACCESSKEY"  # the sandbox inventory's access key; the h
 # included (the lease, its journal, the record); tests/integration/test_safety.py holds it too.
 CALL_BUDGET = 20
 FAST = ["-e", "switchyard_provision=false", "-e", "switchyard_bake_seconds=0", "-e", "switchyard_poll_seconds=1"]
-HARNESS_SETTINGS = REPO / ".sandbox" / "harness.json"  # read by the harness of scripts/sandbox.sh
+HARNESS_SETTINGS = REPO / ".sandbox" / "harness.json"  # read by the harness of sandbox/sandbox.sh
 AWS_LIKE = {"period_seconds": 60, "delay_seconds": 75, "requests_per_second": 2000}
 # A bare flip: one Python process that reads the production listener and points it at the other
 # target group, with nothing else (no lease, no record): the floor a rollback is compared with.
@@ -210,8 +210,8 @@ def deployment_calls() -> Counter:
 
 
 def main() -> int:
-    subprocess.run([str(REPO / "scripts" / "sandbox.sh"), "up"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([str(REPO / "scripts" / "sandbox.sh"), "reset"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(REPO / "sandbox" / "sandbox.sh"), "up"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(REPO / "sandbox" / "sandbox.sh"), "reset"], check=True, stdout=subprocess.DEVNULL)
     provision_wall = playbook("provision.yml")
 
     tag = time.strftime("bench-%H%M%S")

@@ -93,7 +93,7 @@ EOF
   exit 1
 }
 
-scripts/sandbox.sh reset
+sandbox/sandbox.sh reset
 run "Provision the sandbox stack" playbooks/provision.yml
 started_all=$SECONDS
 rm -f "$status_file"

@@ -3,7 +3,7 @@
     .venv/bin/python scripts/zero_downtime.py [--concurrency 10]
 
 Runs the development environment natively (PostgreSQL, HAProxy with dev/haproxy.cfg, blue on v1;
-see scripts/local_services.py), drives `hey` against the production frontend (GET /visits, a
+see sandbox/local_services.py), drives `hey` against the production frontend (GET /visits, a
 database read), runs `playbooks/promote.yml -i inventories/development` to v2 and then
 `playbooks/rollback.yml` in the middle of it, and prints the requests sent, the failed ones (the
 goal is zero), how long each playbook took and how long each switch took to take effect (from
@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.local_services import Development, ServiceError, development  # noqa: E402
+from sandbox.local_services import Development, ServiceError, development  # noqa: E402
 
 IMAGE = "switchyard/app"
 # Each release ships the first N of app/migrations (local_services.build_image).

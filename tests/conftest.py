@@ -82,7 +82,7 @@ def emulator(log_dir: Path, harness_settings: Path, external: str | None = None,
     """An AWS API emulator with the sandbox harness beside it: yields (endpoint, data plane URL).
 
     external: an emulator started elsewhere instead (it is reset first: use a disposable one).
-    enforce_iam: an IAM user's calls are checked as AWS checks them (scripts/sandbox_iam.py); other
+    enforce_iam: an IAM user's calls are checked as AWS checks them (sandbox/sandbox_iam.py); other
     keys (the harness's, Terraform's, the tests') are the account's root.
     """
     process = None
@@ -98,8 +98,8 @@ def emulator(log_dir: Path, harness_settings: Path, external: str | None = None,
         if enforce_iam:
             env["SWITCHYARD_EMULATOR_IAM"] = "enforce"
         process = subprocess.Popen(
-            # moto's server, plus the one-off tasks its ECS cannot run (scripts/sandbox_emulator.py).
-            [sys.executable, str(REPO / "scripts" / "sandbox_emulator.py"), "-H", "127.0.0.1", "-p", str(port)],
+            # moto's server, plus the one-off tasks its ECS cannot run (sandbox/sandbox_emulator.py).
+            [sys.executable, str(REPO / "sandbox" / "sandbox_emulator.py"), "-H", "127.0.0.1", "-p", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -114,14 +114,14 @@ def emulator(log_dir: Path, harness_settings: Path, external: str | None = None,
         "/moto-api/state-manager/set-transition",
         {"model_name": "ecs::task", "transition": {"progression": "immediate"}},
     )
-    # The sandbox harness fills the emulator's gaps (targets, ALB metrics): scripts/sandbox_harness.py.
+    # The sandbox harness fills the emulator's gaps (targets, ALB metrics): sandbox/sandbox_harness.py.
     # It runs fast (1-second buckets, no delay) unless a test asks for AWS-like delivery. Its data
     # plane answers the synthetic probes.
     data_plane_port = _free_port()
     harness_log = (log_dir / "harness.log").open("w")
     harness = subprocess.Popen(
         [
-            *[sys.executable, str(REPO / "scripts" / "sandbox_harness.py"), "--endpoint", endpoint],
+            *[sys.executable, str(REPO / "sandbox" / "sandbox_harness.py"), "--endpoint", endpoint],
             *["--tick", "0.5", "--fast", "--settings", str(harness_settings)],
             *["--data-plane-port", str(data_plane_port)],
         ],

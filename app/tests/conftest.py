@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from scripts.local_services import APP_DIR, ServiceError, migrate, stop
-from scripts.local_services import postgres as local_postgres
-from scripts.local_services import start_service as _start
+from sandbox.local_services import APP_DIR, ServiceError, migrate, stop
+from sandbox.local_services import postgres as local_postgres
+from sandbox.local_services import start_service as _start
 
 __all__ = ["APP_DIR"]
 # The service's package, as its image has it on the path (the tests import its migration rules).

@@ -15,7 +15,7 @@ import pytest
 
 from app.tests.conftest import APP_DIR
 from app.tests.test_service import call
-from scripts.local_services import start_service, stop
+from sandbox.local_services import start_service, stop
 from switchyard_app import migrate, schema
 
 MIGRATIONS = sorted((APP_DIR / "migrations").glob("*.sql"))

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from app.tests.conftest import APP_DIR
-from scripts.local_services import migrate
+from sandbox.local_services import migrate
 
 
 def call(url: str, method: str = "GET", timeout: float = 10) -> tuple[int, dict]:

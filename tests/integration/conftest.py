@@ -57,7 +57,7 @@ ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*
 
 @pytest.fixture(scope="session")
 def enforcing(tmp_path_factory):
-    """An emulator that checks an IAM user's calls as AWS does (scripts/sandbox_iam.py); the
+    """An emulator that checks an IAM user's calls as AWS does (sandbox/sandbox_iam.py); the
     administrator is made with keys that are no user's, the account's root."""
     log_dir = tmp_path_factory.mktemp("least-privilege")
     port = _free_port()
@@ -65,7 +65,7 @@ def enforcing(tmp_path_factory):
     env = {**os.environ, "SWITCHYARD_EMULATOR_IAM": "enforce", "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
     with (log_dir / "emulator.log").open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, str(REPO / "scripts" / "sandbox_emulator.py"), "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, str(REPO / "sandbox" / "sandbox_emulator.py"), "-H", "127.0.0.1", "-p", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

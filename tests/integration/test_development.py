@@ -3,7 +3,7 @@ AWS, HAProxy's runtime API as the traffic layer.
 
 No Docker engine here, so the environment runs natively: Debian's PostgreSQL, HAProxy with
 dev/haproxy.cfg itself (loopback addresses instead of compose names), and each colour as a
-process that `scripts/local_services.py run-colour` replaces as `docker compose up` would.
+process that `sandbox/local_services.py run-colour` replaces as `docker compose up` would.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from scripts.local_services import development, served_version, stop_colour
+from sandbox.local_services import development, served_version, stop_colour
 from tests.conftest import playbook_runner
 
 IMAGE = "switchyard/app"

@@ -1,6 +1,6 @@
 """Least privilege proven by execution, on an emulator that checks IAM as AWS does.
 
-The emulator (scripts/sandbox_emulator.py with scripts/sandbox_iam.py) checks an IAM user's calls
+The emulator (sandbox/sandbox_emulator.py with sandbox/sandbox_iam.py) checks an IAM user's calls
 against its policies, by the resources the calls name (moto alone checks most services against
 "*" and ignores conditions); keys that are no user's are the account's root. Terraform, signed as
 the root, applies modules/deploy_access for staging and production; each role's rendered policy is

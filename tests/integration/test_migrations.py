@@ -1,7 +1,7 @@
 """A promote's migration step on the sandbox: a one-off ECS task of the new image, waited for, before
 the new colour runs; a failing one stops the promote before any traffic moves.
 
-The sandbox emulator plays the one-off task's container (scripts/sandbox_emulator.py): it applies
+The sandbox emulator plays the one-off task's container (sandbox/sandbox_emulator.py): it applies
 the sample service's migrations to a database it keeps in memory, by the service's own rules.
 """
 

@@ -3,7 +3,7 @@ verifies the result (molecule/<scenario>/tests).
 
 - default: the sandbox (the AWS API emulator of tests/conftest.py) on the stack provisioned for the
   session; the verifier asks the collection's info modules what is live.
-- development: the development environment run natively (scripts/local_services.py); the verifier
+- development: the development environment run natively (sandbox/local_services.py); the verifier
   checks sockets, HAProxy's weights through its runtime API and the record file on this machine.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.local_services import development
+from sandbox.local_services import development
 from tests.conftest import REPO, TF_WORKSPACE
 
 

@@ -22,11 +22,11 @@ ENVIRONMENT = "sandbox"
 
 
 class CountingProxy:
-    """scripts/throttling_proxy.py at rate 0: forwards everything and counts the calls per action."""
+    """sandbox/throttling_proxy.py at rate 0: forwards everything and counts the calls per action."""
 
     def __init__(self, upstream: str):
         self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "scripts" / "throttling_proxy.py"), "--upstream", upstream, "--rate", "0"],
+            [sys.executable, str(REPO / "sandbox" / "throttling_proxy.py"), "--upstream", upstream, "--rate", "0"],
             stdout=subprocess.PIPE,
             text=True,
         )

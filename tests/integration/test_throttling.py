@@ -1,6 +1,6 @@
 """promote.yml and rollback.yml succeed while 30 % of their AWS API calls are throttled (issue 8).
 
-scripts/throttling_proxy.py stands between the playbooks and the emulator and answers a seeded
+sandbox/throttling_proxy.py stands between the playbooks and the emulator and answers a seeded
 30 % of the AWS calls itself with the throttling error of the call's protocol. The playbooks reach
 AWS only through it; this test reads AWS back directly from the emulator.
 """
@@ -37,7 +37,7 @@ class Proxy:
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                str(REPO / "scripts" / "throttling_proxy.py"),
+                str(REPO / "sandbox" / "throttling_proxy.py"),
                 *("--upstream", upstream, "--rate", str(RATE), "--seed", str(SEED)),
             ],
             stdout=subprocess.PIPE,

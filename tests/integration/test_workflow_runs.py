@@ -154,7 +154,7 @@ def test_develop_to_staging_then_main_to_production_then_rollback_and_finalize(r
 def signed_by(production, production_aws, deploy_access_policies):
     """Playbooks on the production stand-in signed by an IAM user that carries exactly the policy
     Terraform renders for a role (modules/deploy_access, tests/integration/conftest.py), or none:
-    its emulator checks an IAM user's calls as AWS does (scripts/sandbox_iam.py); other keys, as
+    its emulator checks an IAM user's calls as AWS does (sandbox/sandbox_iam.py); other keys, as
     the harness's, are the account's root."""
     endpoint = production["SWITCHYARD_PRODUCTION_ENDPOINT_URL"]
     policies = deploy_access_policies

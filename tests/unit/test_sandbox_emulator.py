@@ -1,4 +1,4 @@
-"""scripts/sandbox_emulator.py: a one-off task exits as the sample service's migration would, and
+"""sandbox/sandbox_emulator.py: a one-off task exits as the sample service's migration would, and
 logs where ECS's awslogs driver would (moto in-process, with the emulator's patch)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from moto import mock_aws
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-import sandbox_emulator  # noqa: E402 (scripts/ is not a package; importing it patches moto's RunTask)
+sys.path.insert(0, str(REPO / "sandbox"))
+import sandbox_emulator  # noqa: E402 (sandbox/ is not a package; importing it patches moto's RunTask)
 
 GROUP = "/ecs/switchyard-sandbox"
 MIGRATE = ["python", "-m", "switchyard_app.migrate", "apply"]

@@ -1,4 +1,4 @@
-"""scripts/sandbox_harness.py: metrics delivered as AWS delivers them, and the image markers."""
+"""sandbox/sandbox_harness.py: metrics delivered as AWS delivers them, and the image markers."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-from sandbox_harness import (  # noqa: E402 (scripts/ is not a package)
+sys.path.insert(0, str(REPO / "sandbox"))
+from sandbox_harness import (  # noqa: E402 (sandbox/ is not a package)
     FAST,
     Buckets,
     Harness,

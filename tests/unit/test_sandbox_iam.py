@@ -1,4 +1,4 @@
-"""scripts/sandbox_iam.py: an IAM user's calls on the emulator are checked against the resources
+"""sandbox/sandbox_iam.py: an IAM user's calls on the emulator are checked against the resources
 they name and the conditions of the statements, as AWS checks them; other keys are the root's."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError
 from tests.conftest import emulator
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-import sandbox_iam  # noqa: E402 (scripts/ is not a package)
+sys.path.insert(0, str(REPO / "sandbox"))
+import sandbox_iam  # noqa: E402 (sandbox/ is not a package)
 
 ACCOUNT = "123456789012"
 ARN = f"arn:aws:%s:us-east-1:{ACCOUNT}:"

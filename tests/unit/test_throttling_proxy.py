@@ -1,4 +1,4 @@
-"""scripts/throttling_proxy.py: which requests it recognises, and that botocore reads its answers as throttling.
+"""sandbox/throttling_proxy.py: which requests it recognises, and that botocore reads its answers as throttling.
 
 The throttling answers are checked through botocore itself: a client's request is built by
 botocore's serializer and signer, answered by the proxy's functions instead of the network, and
@@ -25,8 +25,8 @@ from botocore.retries import standard
 
 from tests.conftest import REPO
 
-sys.path.insert(0, str(REPO / "scripts"))
-from throttling_proxy import (  # noqa: E402 (scripts/ is not a package)
+sys.path.insert(0, str(REPO / "sandbox"))
+from throttling_proxy import (  # noqa: E402 (sandbox/ is not a package)
     Call,
     Stats,
     Throttle,

@@ -18,7 +18,7 @@ the query code too (x-amzn-query-error: Throttling;Sender), as from AWS. The emu
 Counts per AWS action (forwarded / throttled) are served at /_proxy/stats as JSON and printed on
 stdout when the proxy stops (SIGINT or SIGTERM).
 
-Run: python scripts/throttling_proxy.py --upstream http://127.0.0.1:4566 --rate 0.3 --seed 7
+Run: python sandbox/throttling_proxy.py --upstream http://127.0.0.1:4566 --rate 0.3 --seed 7
      [--listen 127.0.0.1:0]    (prints the URL it listens on, with the chosen port, on stdout)
 Never point this at a real AWS account: it refuses any upstream that is not loopback.
 """

@@ -3,7 +3,7 @@
 moto enforces IAM for an IAM user's keys, but it checks every request of most services against the
 resource "*" (it knows the resource of a request only for IAM, S3 and STS), so a statement scoped
 to a listener, a service or a table never matches; and it does not evaluate conditions. Installed
-(`install()`, scripts/sandbox_emulator.py with SWITCHYARD_EMULATOR_IAM=enforce), this:
+(`install()`, sandbox/sandbox_emulator.py with SWITCHYARD_EMULATOR_IAM=enforce), this:
 
 - names the resources of a request from its parameters, as AWS's service authorization reference
   does, for ECS, ELBv2, DynamoDB, CloudWatch Logs, CloudWatch alarms and SSM parameters, with the

@@ -16,9 +16,9 @@ Like the sandbox harness, it plays the sample service:
   writes them; any other command exits 0 with one line saying nothing ran.
 
 With SWITCHYARD_EMULATOR_IAM=enforce, an IAM user's calls are checked against its policies the way
-AWS checks them (scripts/sandbox_iam.py).
+AWS checks them (sandbox/sandbox_iam.py).
 
-Run: python scripts/sandbox_emulator.py -H 127.0.0.1 -p 4566   (moto.server's own arguments)
+Run: python sandbox/sandbox_emulator.py -H 127.0.0.1 -p 4566   (moto.server's own arguments)
 """
 
 from __future__ import annotations

@@ -23,14 +23,14 @@ make_transitions_immediate() {
     -d '{"model_name": "ecs::task", "transition": {"progression": "immediate"}}'
 }
 
-# SANDBOX ONLY: registers task addresses and publishes ALB metrics (scripts/sandbox_harness.py).
+# SANDBOX ONLY: registers task addresses and publishes ALB metrics (sandbox/sandbox_harness.py).
 start_harness() {
   if [ -f "$harness_pid_file" ] && kill -0 "$(cat "$harness_pid_file")" 2>/dev/null; then
     return 0
   fi
   mkdir -p "$state_dir"
   # Fast delivery for the demo; scripts/benchmark.py switches to AWS-like delivery through the file.
-  setsid "$python" "$here/scripts/sandbox_harness.py" --endpoint "$endpoint" --fast --settings "$state_dir/harness.json" \
+  setsid "$python" "$here/sandbox/sandbox_harness.py" --endpoint "$endpoint" --fast --settings "$state_dir/harness.json" \
     --data-plane-port "${SANDBOX_DATA_PLANE_PORT:-4567}" \
     >"$state_dir/harness.log" 2>&1 </dev/null &
   echo $! >"$harness_pid_file"
@@ -56,7 +56,7 @@ up() {
   # setsid: the emulator outlives the make process that started it.
   # AWS managed policies (AmazonECSTaskExecutionRolePolicy, ...) exist in every real account.
   MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_RECORDER_FILEPATH="$state_dir/recording.jsonl" \
-    setsid "$python" "$here/scripts/sandbox_emulator.py" -H "$host" -p "$port" >"$state_dir/emulator.log" 2>&1 </dev/null &
+    setsid "$python" "$here/sandbox/sandbox_emulator.py" -H "$host" -p "$port" >"$state_dir/emulator.log" 2>&1 </dev/null &
   echo $! >"$pid_file"
   for _ in $(seq 1 100); do
     if answers; then

@@ -38,7 +38,7 @@ requests_per_second and tick_seconds; it is read again every tick, so a test or 
 switch modes (or slow the ticks down, as a busy machine does). Whatever the ticks, each tick's
 requests are spread over every bucket since the last one, and a late tick is said in the log.
 
-Run: python scripts/sandbox_harness.py --endpoint http://127.0.0.1:4566 [--tick 1] [--fast]
+Run: python sandbox/sandbox_harness.py --endpoint http://127.0.0.1:4566 [--tick 1] [--fast]
      [--data-plane-port 4567]
 Never point this at a real AWS account: it refuses any endpoint that is not loopback.
 """
