@@ -70,6 +70,6 @@ def revision(ecs, task_definition, known):
 def service(ecs, cluster, name, known):
     """The service called name: known when given (read under the run's lease), else described
     (None when it does not exist)."""
-    if known:
+    if known and known.get("serviceName", name) == name:
         return known
     return describe_service(ecs, cluster, name)

@@ -28,6 +28,12 @@ def read(elbv2, listener_arn):
     return from_rules(listener_arn, rules)
 
 
+def belongs(rule_arn, listener_arn):
+    """Whether rule_arn is a rule of listener_arn (a rule's ARN is its listener's, as listener-rule,
+    followed by its own id)."""
+    return rule_arn.startswith(listener_arn.replace(":listener/", ":listener-rule/", 1) + "/")
+
+
 def from_rules(listener_arn, rules):
     """(listener, rules) from a listener's rules as DescribeRules gave them (read here, or known
     to the run). Raises ListenerError when they have no default rule."""

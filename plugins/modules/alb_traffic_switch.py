@@ -145,6 +145,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease im
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.fence import FENCE_OPTION, fence
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.listener import (
     ListenerError,
+    belongs,
     from_rules,
     read,
     write,
@@ -193,8 +194,9 @@ def read_listener(module, elbv2, listener_arn):
     DescribeRules (the default rule carries the default actions). A clear refusal when it does not
     exist."""
     try:
-        if module.params["known_rules"]:
-            return from_rules(listener_arn, module.params["known_rules"])
+        known = module.params["known_rules"]
+        if known and all(belongs(rule["RuleArn"], listener_arn) for rule in known if rule.get("RuleArn")):
+            return from_rules(listener_arn, known)
         return read(elbv2, listener_arn)
     except is_boto3_error_code("ListenerNotFound"):
         module.fail_json(

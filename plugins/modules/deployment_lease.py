@@ -113,8 +113,8 @@ options:
       - With I(state=released), the task-definition revisions the services run, as
         M(switchyard.bluegreen.alb_bluegreen_info) returns them, kept in the lease (not in its
         details, so never redacted) for the next run's state read, which then does not describe
-        them again (a revision never changes). Every later holder keeps them until a promote
-        replaces them. Omitted, those kept so far stay.
+        them again (a revision never changes). Omitted, those kept so far stay; a takeover that
+        rewrites the whole item drops them. Larger than 100 KB, they are not kept (a warning).
     type: list
     elements: dict
     suboptions:
@@ -254,6 +254,15 @@ preempted:
   type: dict
   sample: {"holder": {"actor": "bob", "run_id": "77", "host": "laptop", "pid": 311}, "operation": "promote",
            "phase": "baking", "token": 7}
+revisions:
+  description:
+    - The task-definition revisions the last promote left in the lease (ARN, number, registrable
+      body, tags), as this write left them or else as read before it; the state read of the next
+      run takes them as known revisions (a revision never changes). Empty when none were kept.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:4", "revision": 4, "body": {}, "tags": []}]
 lost:
   description: Whether this run no longer holds the lease (C(held) fails then, C(released) does not).
   returned: always
@@ -266,6 +275,9 @@ diff:
   sample: {"before": {}, "after": {"environment": "production", "token": 1, "state": "held"}}
 """
 
+import dataclasses
+import json
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import check_sdk_version_supported
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError, AnsibleBotocoreError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -277,6 +289,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease im
     LeaseError,
     Request,
     plain,
+    shown,
     status,
 )
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.known_state import KNOWN_REVISIONS_OPTION
@@ -314,23 +327,36 @@ def request_from(params, check_mode):
     )
 
 
-def without_revisions(item):
-    return None if item is None else {key: value for key, value in item.items() if key != "revisions"}
+# Above this, the revisions are not kept (the item's limit is 400 KB): the next state read describes them.
+REVISIONS_MAX_BYTES = 100_000
+
+
+def kept_revisions(module):
+    """The revisions to keep: as given, or None (those kept so far stay) when they are too large."""
+    revisions = module.params["revisions"]
+    if revisions is not None and len(json.dumps(revisions)) > REVISIONS_MAX_BYTES:
+        module.warn(
+            f"The revisions to keep in the lease exceed {REVISIONS_MAX_BYTES} bytes; they are not kept, and"
+            " the next run reads them from ECS."
+        )
+        return None
+    return revisions
 
 
 def run(module):
     params = module.params
-    request = request_from(params, module.check_mode)
+    request = dataclasses.replace(request_from(params, module.check_mode), revisions=kept_revisions(module))
     here = local_here()
     before, decision = store_for(module).settle_state(
         params["environment"], params["state"], request, here, write=not module.check_mode
     )
     if decision.warning:
         module.warn(("Check mode, nothing was written: " if module.check_mode else "") + decision.warning)
-    # The kept revisions come back on their own, not inside every lease shown.
+    # The kept revisions (as this write left them, else as read before it) come back on their own,
+    # not inside every lease shown.
     lease, before = plain(decision.lease), plain(before)
-    revisions = (lease or before or {}).get("revisions") or []
-    lease, before = without_revisions(lease), without_revisions(before)
+    revisions = (lease or {}).get("revisions") or (before or {}).get("revisions") or []
+    lease, before = shown(lease), shown(before)
     result = dict(
         changed=decision.write,
         lease=lease,

@@ -197,9 +197,9 @@ def revision_with_image(module, ecs, running, running_tags):
     except ImageChangeError as e:
         module.fail_json(msg=f"Cannot set the image of {source['taskDefinitionArn']}: {e}. Nothing was changed.")
 
-    for existing in (running, source):
+    for existing, existing_tags in ((running, running_tags), (source, tags)):
         if registrable(existing, accepted) == body:
-            return existing["taskDefinitionArn"], body, False, tags
+            return existing["taskDefinitionArn"], body, False, existing_tags
     latest = (describe_latest_revision(ecs, body["family"]) if module.check_mode else None) or source
     return next_revision_arn(latest["taskDefinitionArn"], latest["revision"]), body, True, tags
 
@@ -226,7 +226,7 @@ def run(module, ecs):
         if register:
             registered = register_task_definition(ecs, body, tags)
             after["task_definition"] = registered["taskDefinitionArn"]
-            known = known_state.entry(registered, body, tags)
+            known = known_state.entry(registered, registrable(registered, registrable_fields(ecs)), tags)
         update = {}
         if after["task_definition"] != before["task_definition"]:
             update["taskDefinition"] = after["task_definition"]

@@ -191,7 +191,12 @@ def revision_to_run(module, ecs):
     if module.check_mode:
         return f"{source['family']}:(new revision)", body, True, None
     registered = register_task_definition(ecs, body, tags)
-    return registered["taskDefinitionArn"], registered, True, known_state.entry(registered, body, tags)
+    return (
+        registered["taskDefinitionArn"],
+        registered,
+        True,
+        known_state.entry(registered, registrable(registered, accepted), tags),
+    )
 
 
 def run_request(params, service, task_definition_arn, container):

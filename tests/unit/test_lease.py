@@ -298,9 +298,10 @@ def test_the_holder_releases_the_lease(outcome, phase, expected_phase):
     assert lease["details"]["done"] is True and lease["details"]["image"] == "app@sha256:1111"
 
 
-def test_the_revisions_a_promote_leaves_are_kept_as_they_are_by_every_later_holder():
-    # A revision's body is what the next promote copies: kept whole (never redacted), whoever
-    # holds the lease next, until a promote replaces them.
+def test_the_revisions_a_promote_leaves_are_kept_whole_until_a_takeover_rewrites_the_item():
+    # A revision's body is what the next promote copies: kept whole (never redacted), written by a
+    # promote's release only; a takeover that writes the whole item drops them (the guard's role may
+    # not write them), and nothing shows them with the lease.
     kept = [
         {"arn": "td:4", "revision": 4, "body": {"secrets": [{"name": "DB_PASSWORD", "valueFrom": "arn"}]}, "tags": []}
     ]
@@ -309,11 +310,13 @@ def test_the_revisions_a_promote_leaves_are_kept_as_they_are_by_every_later_hold
     fields, _ = L.holder_changes("released", request(token=7, outcome="succeeded", revisions=kept), here())
     assert fields["revisions"] == kept, "the one-call release writes them too"
 
-    preempting = L.preempt(released, request(operation="rollback"), here()).lease
-    later = L.release(preempting, request(token=8, outcome="done"), here()).lease
-    assert preempting["revisions"] == kept and later["revisions"] == kept
+    # A later holder's heartbeat and release leave them as they are (UpdateItem names them not).
     assert "revisions" not in L.holder_changes("released", request(token=8, outcome="done"), here())[0]
-    assert L.acquire(later, request(), here()).lease["revisions"] == kept
+    assert "revisions" not in L.holder_changes("held", request(token=8, phase="x"), here())[0]
+    assert "revisions" not in L.preempt(released, request(operation="rollback"), here()).lease
+    assert "revisions" not in L.acquire(released, request(), here()).lease
+    assert "revisions" not in L.status(released, here())["lease"]
+    assert "revisions" not in L.LeaseLost("lost", released).lease
 
 
 @pytest.mark.parametrize(

@@ -216,6 +216,20 @@ data "aws_iam_policy_document" "guard" {
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [var.lease_table_arn]
   }
+  # The revisions a promote keeps in the lease are what the next release copies: only the release
+  # role writes them (the guard's own writes never name the attribute), so this role cannot make a
+  # release run a task definition of its choosing.
+  statement {
+    sid       = "NeverWriteTheKeptRevisions"
+    effect    = "Deny"
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [var.lease_table_arn]
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "dynamodb:Attributes"
+      values   = ["revisions"]
+    }
+  }
   statement {
     sid       = "UseTheStackKey"
     actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:CreateGrant"]

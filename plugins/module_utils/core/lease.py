@@ -58,7 +58,13 @@ class LeaseLost(LeaseError):
 
     def __init__(self, message, lease=None):
         super().__init__(message)
-        self.lease = lease
+        self.lease = shown(lease)
+
+
+def shown(item):
+    """item as runs show it: without the kept revisions (task definitions, large; the state read's
+    alone)."""
+    return None if item is None else {key: value for key, value in item.items() if key != "revisions"}
 
 
 @dataclass(frozen=True)
@@ -88,8 +94,9 @@ class Request:
     break_lease: bool = False
     # Check mode: the run's acquisition was only predicted, so its token is above the stored one.
     check_mode: bool = False
-    # Released: the revisions the services run (ARN, number, body, tags), kept for the next run's
-    # state read; None leaves those kept so far.
+    # Released by a promote: the revisions the services run (ARN, number, body, tags), kept for the
+    # next run's state read. Only a promote's release writes them (the guard's role may not); None
+    # leaves those kept so far, and a takeover that writes the whole item drops them.
     revisions: list | None = None
 
 
@@ -168,9 +175,6 @@ def new_lease(current, request, now, **extra):
         "took_over": None,
         "undoes": None,
     }
-    # The revisions the last promote left: kept by every later holder (a revision never changes).
-    if (current or {}).get("revisions"):
-        lease["revisions"] = current["revisions"]
     lease.update(extra)
     return lease
 
@@ -309,7 +313,7 @@ def status(item, here):
     expired = is_expired(item, here.now)
     interrupted = held and (expired or playbook_gone(item, here))
     return {
-        "lease": item,
+        "lease": shown(item),
         "held": held,
         "expired": expired,
         "age_seconds": int(here.now - float(item["started"])),

@@ -357,6 +357,23 @@ def test_known_rules_are_not_read_again_and_the_rules_written_come_back_for_the_
 def test_known_rules_without_a_default_rule_are_refused(aws):
     aws.stub("elbv2")
 
-    result = run_module(alb_traffic_switch, dict(args((GREEN, 1)), known_rules=[{"RuleArn": "x", "Actions": []}]))
+    result = run_module(
+        alb_traffic_switch, dict(args((GREEN, 1)), known_rules=[{"RuleArn": f"{DEFAULT_RULE}1", "Actions": []}])
+    )
 
     assert result["failed"] and "has no default rule" in result["msg"]
+
+
+def test_known_rules_of_another_listener_are_not_used_the_listener_is_read(aws):
+    # The production listener's rules read from an override listener must never be written here.
+    elbv2 = aws.stub("elbv2")
+    expect_listener(elbv2, [plain(GREEN)])
+    other = LISTENER[:-4] + "9999"
+    elsewhere = [
+        {"RuleArn": other.replace(":listener/", ":listener-rule/") + "/1", "IsDefault": True, "Actions": [plain(BLUE)]}
+    ]
+
+    result = run_module(alb_traffic_switch, dict(args((GREEN, 1)), known_rules=elsewhere))
+
+    assert not result["failed"], result["msg"]
+    assert result["changed"] is False, "read from the listener itself, green already"
