@@ -245,23 +245,30 @@ def run(module, elbv2, ecs):
     module.exit_json(**result)
 
 
-def main():
-    argument_spec = dict(
-        production_listener_arn=dict(type="str", required=True),
-        test_listener_arn=dict(type="str", required=True),
-        cluster=dict(type="str", required=True),
-        services=dict(type="dict", required=True),
-        target_group_arns=dict(type="dict", required=True),
-        target_health=dict(type="bool", default=True),
-        known_revisions=KNOWN_REVISIONS_OPTION,
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+ARGUMENT_SPEC = dict(
+    production_listener_arn=dict(type="str", required=True),
+    test_listener_arn=dict(type="str", required=True),
+    cluster=dict(type="str", required=True),
+    services=dict(type="dict", required=True),
+    target_group_arns=dict(type="dict", required=True),
+    target_health=dict(type="bool", default=True),
+    known_revisions=KNOWN_REVISIONS_OPTION,
+)
+VALIDATION = {}
+
+
+def execute(module):
+    """The module's run, given AnsibleAWSModule or the action plugin's ControllerModule."""
     try:
         run(module, client(module, "elbv2"), client(module, "ecs"))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     except (BotoCoreError, ClientError) as e:
         module.fail_json_aws(e, msg="Could not read the listeners' rules")
+
+
+def main():
+    execute(AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **VALIDATION))
 
 
 if __name__ == "__main__":

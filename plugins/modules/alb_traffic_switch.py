@@ -242,24 +242,27 @@ def run(module, elbv2):
     module.exit_json(**result)
 
 
-def main():
-    argument_spec = dict(
-        listener_arn=dict(type="str", required=True),
-        target_groups=dict(
-            type="list",
-            elements="dict",
-            required=True,
-            options=dict(
-                arn=dict(type="str", required=True),
-                weight=dict(type="int", default=1),
-            ),
+ARGUMENT_SPEC = dict(
+    listener_arn=dict(type="str", required=True),
+    target_groups=dict(
+        type="list",
+        elements="dict",
+        required=True,
+        options=dict(
+            arn=dict(type="str", required=True),
+            weight=dict(type="int", default=1),
         ),
-        managed_target_group_arns=dict(type="list", elements="str"),
-        require_healthy_targets=dict(type="bool", default=True),
-        known_rules=dict(type="list", elements="dict"),
-        lease=FENCE_OPTION,
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    ),
+    managed_target_group_arns=dict(type="list", elements="str"),
+    require_healthy_targets=dict(type="bool", default=True),
+    known_rules=dict(type="list", elements="dict"),
+    lease=FENCE_OPTION,
+)
+VALIDATION = {}
+
+
+def execute(module):
+    """The module's run, given AnsibleAWSModule or the action plugin's ControllerModule."""
     try:
         run(module, client(module, "elbv2"))
     except LeaseLost as e:
@@ -270,6 +273,10 @@ def main():
         module.fail_json_aws_error(e)
     except (BotoCoreError, ClientError) as e:
         module.fail_json_aws(e, msg="Could not set the listener's forwards")
+
+
+def main():
+    execute(AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **VALIDATION))
 
 
 if __name__ == "__main__":

@@ -106,16 +106,23 @@ def run(module, ssm):
     module.exit_json(changed=False, parameter=parameter, deployment=deployment, stack=deployment)
 
 
-def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(parameter=dict(type="str"), name=dict(type="str")),
-        required_one_of=[["parameter", "name"]],
-        supports_check_mode=True,
-    )
+ARGUMENT_SPEC = dict(parameter=dict(type="str"), name=dict(type="str"))
+# Checked with the arguments, by AnsibleAWSModule and by the action plugin alike.
+VALIDATION = dict(
+    required_one_of=[["parameter", "name"]],
+)
+
+
+def execute(module):
+    """The module's run, given AnsibleAWSModule or the action plugin's ControllerModule."""
     try:
         run(module, client(module, "ssm"))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
+
+
+def main():
+    execute(AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **VALIDATION))
 
 
 if __name__ == "__main__":

@@ -374,38 +374,41 @@ def run(module):
     module.exit_json(**result)
 
 
-def main():
-    argument_spec = dict(
-        table=dict(type="str"),
-        path=dict(type="path"),
-        environment=dict(type="str", required=True),
-        state=dict(type="str", required=True, choices=list(STATES)),
-        operation=dict(type="str", choices=list(OPERATIONS)),
-        holder=dict(
-            type="dict",
-            options=dict(actor=dict(type="str"), run_id=dict(type="str"), host=dict(type="str")),
-        ),
-        token=dict(type="int", no_log=False),
-        phase=dict(type="str"),
-        details=dict(type="dict"),
-        outcome=dict(type="str"),
-        lease_seconds=dict(type="int", default=LEASE_SECONDS),
-        break_lease=dict(type="bool", default=False),
-        revisions=KNOWN_REVISIONS_OPTION | {"default": None},
-    )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[["table", "path"]],
-        required_one_of=[["table", "path"]],
-        required_if=[
-            ["state", "acquired", ["operation"]],
-            ["state", "preempted", ["operation"]],
-            ["state", "held", ["token"]],
-            ["state", "released", ["token"]],
-        ],
-        supports_check_mode=True,
-        check_boto3=False,  # the file backend needs no boto3: store_for checks it for DynamoDB
-    )
+ARGUMENT_SPEC = dict(
+    table=dict(type="str"),
+    path=dict(type="path"),
+    environment=dict(type="str", required=True),
+    state=dict(type="str", required=True, choices=list(STATES)),
+    operation=dict(type="str", choices=list(OPERATIONS)),
+    holder=dict(
+        type="dict",
+        options=dict(actor=dict(type="str"), run_id=dict(type="str"), host=dict(type="str")),
+    ),
+    token=dict(type="int", no_log=False),
+    phase=dict(type="str"),
+    details=dict(type="dict"),
+    outcome=dict(type="str"),
+    lease_seconds=dict(type="int", default=LEASE_SECONDS),
+    break_lease=dict(type="bool", default=False),
+    revisions=KNOWN_REVISIONS_OPTION | {"default": None},
+)
+# Checked with the arguments, by AnsibleAWSModule and by the action plugin alike.
+VALIDATION = dict(
+    mutually_exclusive=[["table", "path"]],
+    required_one_of=[["table", "path"]],
+    required_if=[
+        ["state", "acquired", ["operation"]],
+        ["state", "preempted", ["operation"]],
+        ["state", "held", ["token"]],
+        ["state", "released", ["token"]],
+    ],
+)
+# The file backend needs no boto3: store_for checks it for DynamoDB (so does the action plugin).
+NEEDS_BOTO3 = False
+
+
+def execute(module):
+    """The module's run, given AnsibleAWSModule or the action plugin's ControllerModule."""
     if module.params["lease_seconds"] < 1:
         module.fail_json(msg=f"lease_seconds must be 1 or more, not {module.params['lease_seconds']}.")
     try:
@@ -418,6 +421,10 @@ def main():
         module.fail_json(msg=f"Could not use the deployment lease file {module.params['path']}: {e.strerror or e}.")
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
+
+
+def main():
+    execute(AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, check_boto3=False, **VALIDATION))
 
 
 if __name__ == "__main__":

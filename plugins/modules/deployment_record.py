@@ -101,18 +101,20 @@ def write(module, line):
     append_log_event(client(module, "logs"), params["log_group"], int(time.time() * 1000), line)
 
 
-def main():
-    argument_spec = dict(
-        log_group=dict(type="str"),
-        path=dict(type="path"),
-        record=dict(type="dict", required=True),
-    )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[["log_group", "path"]],
-        required_one_of=[["log_group", "path"]],
-        supports_check_mode=True,
-    )
+ARGUMENT_SPEC = dict(
+    log_group=dict(type="str"),
+    path=dict(type="path"),
+    record=dict(type="dict", required=True),
+)
+# Checked with the arguments, by AnsibleAWSModule and by the action plugin alike.
+VALIDATION = dict(
+    mutually_exclusive=[["log_group", "path"]],
+    required_one_of=[["log_group", "path"]],
+)
+
+
+def execute(module):
+    """The module's run, given AnsibleAWSModule or the action plugin's ControllerModule."""
     record, redacted = stamped(module.params["record"])
     line = to_line(record)
     try:
@@ -125,6 +127,10 @@ def main():
         sink = module.params["path"] or module.params["log_group"]
         result["diff"] = {"before": "", "after": line + "\n", "before_header": sink, "after_header": sink}
     module.exit_json(**result)
+
+
+def main():
+    execute(AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **VALIDATION))
 
 
 if __name__ == "__main__":

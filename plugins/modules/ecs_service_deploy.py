@@ -248,24 +248,26 @@ def run(module, ecs):
     module.exit_json(**result)
 
 
-def main():
-    argument_spec = dict(
-        lease=FENCE_OPTION,
-        cluster=dict(type="str", required=True),
-        service=dict(type="str", required=True),
-        task_definition=dict(type="str"),
-        image=dict(type="str"),
-        containers=dict(type="list", elements="str"),
-        desired_count=dict(type="int"),
-        known_revisions=KNOWN_REVISIONS_OPTION,
-        known_service=KNOWN_SERVICE_OPTION,
-    )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        required_one_of=[["task_definition", "image", "desired_count"]],
-        required_by={"containers": "image"},
-    )
+ARGUMENT_SPEC = dict(
+    lease=FENCE_OPTION,
+    cluster=dict(type="str", required=True),
+    service=dict(type="str", required=True),
+    task_definition=dict(type="str"),
+    image=dict(type="str"),
+    containers=dict(type="list", elements="str"),
+    desired_count=dict(type="int"),
+    known_revisions=KNOWN_REVISIONS_OPTION,
+    known_service=KNOWN_SERVICE_OPTION,
+)
+# Checked with the arguments, by AnsibleAWSModule and by the action plugin alike.
+VALIDATION = dict(
+    required_one_of=[["task_definition", "image", "desired_count"]],
+    required_by={"containers": "image"},
+)
+
+
+def execute(module):
+    """The module's run, given AnsibleAWSModule or the action plugin's ControllerModule."""
     if module.params["desired_count"] is not None and module.params["desired_count"] < 0:
         module.fail_json(msg=f"desired_count must be 0 or more, not {module.params['desired_count']}.")
     try:
@@ -276,6 +278,10 @@ def main():
         module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
+
+
+def main():
+    execute(AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **VALIDATION))
 
 
 if __name__ == "__main__":

@@ -137,16 +137,19 @@ def wait(module, ecs, elbv2):
     )
 
 
-def main():
-    argument_spec = dict(
-        cluster=dict(type="str", required=True),
-        service=dict(type="str", required=True),
-        target_group_arn=dict(type="str", required=True),
-        task_definition=dict(type="str"),
-        wait_timeout=dict(type="int", default=600, aliases=["timeout"]),
-        poll_seconds=dict(type="float", default=5, aliases=["delay"]),
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+ARGUMENT_SPEC = dict(
+    cluster=dict(type="str", required=True),
+    service=dict(type="str", required=True),
+    target_group_arn=dict(type="str", required=True),
+    task_definition=dict(type="str"),
+    wait_timeout=dict(type="int", default=600, aliases=["timeout"]),
+    poll_seconds=dict(type="float", default=5, aliases=["delay"]),
+)
+VALIDATION = {}
+
+
+def execute(module):
+    """The module's run, given AnsibleAWSModule or the action plugin's ControllerModule."""
     problem = poll_problem(module.params["poll_seconds"])
     if problem:
         module.fail_json(msg=problem)
@@ -154,6 +157,10 @@ def main():
         wait(module, client(module, "ecs"), client(module, "elbv2"))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
+
+
+def main():
+    execute(AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **VALIDATION))
 
 
 if __name__ == "__main__":

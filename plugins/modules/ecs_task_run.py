@@ -288,24 +288,27 @@ def run(module, ecs, logs):
     module.exit_json(**result)
 
 
-def main():
-    argument_spec = dict(
-        lease=FENCE_OPTION,
-        cluster=dict(type="str", required=True),
-        service=dict(type="str", required=True),
-        task_definition=dict(type="str", required=True),
-        image=dict(type="str"),
-        command=dict(type="list", elements="str", required=True),
-        environment=dict(type="dict", default={}),
-        task_role_arn=dict(type="str"),
-        started_by=dict(type="str", default="switchyard"),
-        wait_timeout=dict(type="int", default=900),
-        poll_seconds=dict(type="float", default=5),
-        log_lines=dict(type="int", default=20),
-        known_revisions=KNOWN_REVISIONS_OPTION,
-        known_service=KNOWN_SERVICE_OPTION,
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+ARGUMENT_SPEC = dict(
+    lease=FENCE_OPTION,
+    cluster=dict(type="str", required=True),
+    service=dict(type="str", required=True),
+    task_definition=dict(type="str", required=True),
+    image=dict(type="str"),
+    command=dict(type="list", elements="str", required=True),
+    environment=dict(type="dict", default={}),
+    task_role_arn=dict(type="str"),
+    started_by=dict(type="str", default="switchyard"),
+    wait_timeout=dict(type="int", default=900),
+    poll_seconds=dict(type="float", default=5),
+    log_lines=dict(type="int", default=20),
+    known_revisions=KNOWN_REVISIONS_OPTION,
+    known_service=KNOWN_SERVICE_OPTION,
+)
+VALIDATION = {}
+
+
+def execute(module):
+    """The module's run, given AnsibleAWSModule or the action plugin's ControllerModule."""
     problem = poll_problem(module.params["poll_seconds"])
     if problem:
         module.fail_json(msg=problem)
@@ -317,6 +320,10 @@ def main():
         module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
+
+
+def main():
+    execute(AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **VALIDATION))
 
 
 if __name__ == "__main__":

@@ -7,11 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 from ansible.errors import AnsibleActionFail
-from ansible_collections.switchyard.bluegreen.plugins.action.alb_rollback import (
-    ActionModule,
-    alias_warnings,
-    no_log_values,
-)
+from ansible_collections.switchyard.bluegreen.plugins.action.alb_rollback import ActionModule
+from ansible_collections.switchyard.bluegreen.plugins.plugin_utils.in_process import alias_warnings, no_log_values
 
 from tests.unit.plugins.modules.test_alb_rollback import (  # noqa: F401 (this_machine: an autouse fixture)
     ARGS,
