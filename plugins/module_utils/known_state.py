@@ -51,19 +51,19 @@ def entry(described, body, tags):
 
 
 def known(arn, body, tags, known_revisions):
-    """The revision of arn as known_revisions takes it: from its body when the run has it, else
-    from known_revisions; None when neither has it."""
+    """The revision of arn as known_revisions takes it: from its body when the run has it (a
+    revision's ARN ends in its number), else from known_revisions; None when neither has it."""
     if body is not None:
-        return {"arn": arn, "revision": int(arn.rsplit(":", 1)[1]), "body": body, "tags": tags or []}
-    return next((entry for entry in known_revisions or [] if entry["arn"] == arn), None)
+        return entry({"taskDefinitionArn": arn, "revision": int(arn.rsplit(":", 1)[1])}, body, tags or [])
+    return next((kept for kept in known_revisions or [] if kept["arn"] == arn), None)
 
 
 def revision(ecs, task_definition, known):
     """(body, tags) of a revision: from known (alb_bluegreen_info's revisions) when named there by
     its ARN, else described."""
-    for entry in known or []:
-        if entry["arn"] == task_definition:
-            return dict(entry["body"], taskDefinitionArn=entry["arn"], revision=entry["revision"]), entry["tags"]
+    for kept in known or []:
+        if kept["arn"] == task_definition:
+            return dict(kept["body"], taskDefinitionArn=kept["arn"], revision=kept["revision"]), kept["tags"]
     return describe_task_definition(ecs, task_definition)
 
 
