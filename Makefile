@@ -15,6 +15,8 @@ TF_ROOTS   := $(wildcard infrastructure/environments/*)
 COLLECTION := .collections/ansible_collections/switchyard/bluegreen
 # The tests that need no emulator, no Terraform and no service: plugins' and modules' contracts with
 # stubbed clients, pure decisions, the harness's logic, workflow and policy documents.
+# The workers of make test (tests/conftest.py splits the files into as many groups).
+TEST_WORKERS ?= 2
 UNIT_TESTS := tests/unit tests/test_collection.py tests/test_image_policy.py \
 	tests/infrastructure/test_workflows.py tests/infrastructure/test_module_readmes.py \
 	tests/infrastructure/test_deploy_policy.py tests/infrastructure/test_database_protection.py
@@ -62,8 +64,10 @@ unit: setup ## the fast loop: every test that needs no emulator, Terraform or se
 	@# ansible-test sanity (20 s and more) runs in make test, not in the fast loop.
 	$(BIN)/pytest -q $(UNIT_TESTS) --deselect tests/test_collection.py::test_every_ansible_test_sanity_test_passes
 
-test: setup lint ## lint, then every test (unit, Terraform, sandbox end to end)
-	$(BIN)/pytest
+test: setup lint ## lint, then every test (unit, Terraform, sandbox end to end), in two workers
+	@# Each worker runs its own group of test files (tests/conftest.py: worker_groups) with its own
+	@# emulator, harness and stack; the ten slowest tests are listed at the end.
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=10
 
 lint: setup $(CHECKOV_VENV)/.installed ## ruff, yamllint, ansible-lint, migrations, workflows (schema, zizmor), terraform fmt, checkov
 	$(BIN)/ruff check .

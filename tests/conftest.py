@@ -58,6 +58,30 @@ def _post(endpoint: str, path: str, body: dict | None = None) -> None:
         pass
 
 
+def root_copy(parent: Path) -> Path:
+    """A copy of the sandbox root under parent (its modules linked): two applies cannot share one
+    root, as selecting a workspace rewrites its .terraform."""
+    infrastructure = parent / "infrastructure"
+    (infrastructure / "environments").mkdir(parents=True)
+    (infrastructure / "modules").symlink_to(REPO / "infrastructure" / "modules")
+    root = infrastructure / "environments" / "sandbox"
+    shutil.copytree(SANDBOX_ROOT, root, ignore=shutil.ignore_patterns(".terraform", "terraform.tfstate.d", "*.zip"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def sandbox_root(tmp_path_factory) -> Path:
+    """This session's (this worker's) copy of the sandbox Terraform root, which every playbook of
+    the session provisions through (SWITCHYARD_TERRAFORM_DIR): a developer's demo sandbox and the
+    other worker's stack are never touched."""
+    root = root_copy(tmp_path_factory.mktemp("sandbox-root"))
+    os.environ["SWITCHYARD_TERRAFORM_DIR"] = str(root)
+    try:
+        yield root
+    finally:
+        os.environ.pop("SWITCHYARD_TERRAFORM_DIR", None)
+
+
 @pytest.fixture(scope="session")
 def harness_settings_file(tmp_path_factory) -> Path:
     """The sandbox harness's delivery settings, read again at every tick (see `harness_signals`)."""
@@ -139,15 +163,19 @@ def emulator(log_dir: Path, harness_settings: Path, external: str | None = None,
 
 
 @pytest.fixture(scope="session")
-def sandbox_endpoint(tmp_path_factory, harness_settings_file):
+def sandbox_endpoint(tmp_path_factory, harness_settings_file, sandbox_root):
     """A private emulator on a free port, so tests never touch a developer's demo sandbox.
 
     SWITCHYARD_TEST_ENDPOINT points the suite at an emulator started elsewhere instead
-    (it is reset first: use a disposable one). Every playbook of the session finds the harness's
-    data plane through the environment (the sandbox inventory reads SWITCHYARD_DATA_PLANE_URL).
+    (it is reset first: use a disposable one, and one worker). Every playbook of the session finds
+    the harness's data plane through the environment (the sandbox inventory reads
+    SWITCHYARD_DATA_PLANE_URL).
     """
-    log_dir = tmp_path_factory.mktemp("emulator")
-    with emulator(log_dir, harness_settings_file, os.environ.get("SWITCHYARD_TEST_ENDPOINT")) as (endpoint, plane):
+    external = os.environ.get("SWITCHYARD_TEST_ENDPOINT")
+    if external and os.environ.get("PYTEST_XDIST_WORKER"):
+        pytest.fail("SWITCHYARD_TEST_ENDPOINT serves one session: run without -n (each worker resets it).")
+    log_dir = tmp_path_factory.mktemp(f"emulator-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+    with emulator(log_dir, harness_settings_file, external) as (endpoint, plane):
         os.environ["SWITCHYARD_DATA_PLANE_URL"] = plane
         try:
             yield endpoint
@@ -263,11 +291,7 @@ def production_stand_in(sandbox_endpoint, tmp_path_factory):
     mostly wait on the AWS provider's fixed delays: together they take little longer than one.
     .provisioning.wait() is the run."""
     logs = tmp_path_factory.mktemp("production")
-    infrastructure = tmp_path_factory.mktemp("production-root") / "infrastructure"
-    (infrastructure / "environments").mkdir(parents=True)
-    (infrastructure / "modules").symlink_to(REPO / "infrastructure" / "modules")
-    root = infrastructure / "environments" / "sandbox"
-    shutil.copytree(SANDBOX_ROOT, root, ignore=shutil.ignore_patterns(".terraform", "terraform.tfstate.d", "*.zip"))
+    root = root_copy(tmp_path_factory.mktemp("production-root"))
     with emulator(logs, logs / "harness.json", enforce_iam=True) as (endpoint, data_plane):
         env = {
             "AWS_ENDPOINT_URL": sandbox_endpoint,
@@ -287,6 +311,43 @@ def _needs_the_stack(item) -> bool:
     return "provisioned" in getattr(item, "fixturenames", ())
 
 
+# Seconds per test file, measured (`pytest --durations=0`, setup, call and teardown summed per
+# file): what the split into workers balances. A file not named here counts 10 s per test when it
+# drives the sandbox (tests/integration), else 0.05 s.
+FILE_SECONDS_FILE = REPO / "tests" / "file_seconds.json"
+# The files that share the production stand-in (provisioned once, by the worker that runs them).
+STAND_IN_FILES = ("tests/integration/test_least_privilege.py", "tests/integration/test_workflow_runs.py")
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def worker_groups(nodeids, workers: int) -> dict[str, str]:
+    """{test file: group}, one group per worker: whole files, longest first, each to the group
+    with least time so far; the stand-in's files together. A function of the collected test ids
+    alone, so the scheduler (pytest_xdist_make_scheduler) and each worker (_my_items) agree."""
+    try:
+        measured = json.loads(FILE_SECONDS_FILE.read_text())
+    except (OSError, ValueError):
+        measured = {}
+    counts = collections.Counter(_file_of(nodeid) for nodeid in nodeids)
+    seconds = {
+        path: measured.get(path, count * (10.0 if path.startswith("tests/integration/") else 0.05))
+        for path, count in counts.items()
+    }
+    stand_in = [path for path in STAND_IN_FILES if path in seconds]
+    units = [[path] for path in seconds if path not in stand_in] + ([stand_in] if stand_in else [])
+    units.sort(key=lambda unit: -sum(seconds[path] for path in unit))
+    totals = {f"worker-{index}": 0.0 for index in range(max(workers, 1))}
+    groups = {}
+    for unit in units:
+        group = min(totals, key=lambda name: (totals[name], name))
+        totals[group] += sum(seconds[path] for path in unit)
+        groups.update(dict.fromkeys(unit, group))
+    return groups
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Tests that need the session's stack last (each group in its own order): the stack is
     provisioned in the background meanwhile (`_provision_early`), which mostly waits on the AWS
@@ -294,40 +355,80 @@ def pytest_collection_modifyitems(session, config, items):
     items[:] = [item for item in items if not _needs_the_stack(item)] + [i for i in items if _needs_the_stack(i)]
 
 
+def pytest_xdist_make_scheduler(config, log):
+    """With `-n N --dist loadgroup` (make test): each worker runs one group of whole files
+    (worker_groups), so a worker knows from its first test which stacks it will need and
+    provisions them at once. (xdist's own loadgroup names groups by a mark it appends to each test
+    id, which pytest 9.2's test ids no longer take.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415 - only where xdist runs
+
+    class WorkerGroups(LoadScopeScheduling):
+        groups = None
+
+        def _split_scope(self, nodeid):
+            if self.groups is None:
+                self.groups = worker_groups(self.collection, self.numnodes)
+            return self.groups[_file_of(nodeid)]
+
+    return WorkerGroups(config, log)
+
+
+# The test being set up: a worker learns its group from its first test.
+_CURRENT: list = [None]
+
+
+def _my_items(request):
+    """The tests this session runs: all of them, or under xdist those of this worker's group."""
+    items = request.session.items
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 0)
+    if not workers or _CURRENT[0] is None:
+        return items
+    groups = worker_groups([item.nodeid for item in items], workers)
+    mine = groups[_file_of(_CURRENT[0].nodeid)]
+    return [item for item in items if groups[_file_of(item.nodeid)] == mine]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _provision_early(request):
     """Starts the session's stack (and the workflow runs' production stand-in) at the first test
-    when any test needs it; `provisioned` waits for it."""
-    items = request.session.items
+    when any of this worker's tests needs it; `provisioned` waits for it."""
+    items = _my_items(request)
     if not any(_needs_the_stack(item) for item in items):
         yield None
         return
     try:
-        if any(item.path.name == "test_workflow_runs.py" for item in items):
+        if any("production_stand_in" in item.fixturenames for item in items):
             request.getfixturevalue("production_stand_in")  # provisions meanwhile, in the background
-        shutil.rmtree(SANDBOX_ROOT / "terraform.tfstate.d" / TF_WORKSPACE, ignore_errors=True)
         endpoint = request.getfixturevalue("sandbox_endpoint")
     except (Exception, pytest.fail.Exception) as error:  # noqa: BLE001 - failed by the tests that need the stack
         yield SimpleNamespace(error=error)
         return
+    early = _start_provisioning(endpoint)
+    yield early
+    if early.run.process.poll() is None:  # a session that ended before it needed the stack
+        early.run.kill()
+
+
+def _start_provisioning(endpoint: str) -> SimpleNamespace:
     env = {"AWS_ENDPOINT_URL": endpoint, "SWITCHYARD_TF_WORKSPACE": TF_WORKSPACE}
     started = time.monotonic()
     run = playbook_runner(env, "sandbox", background=True)("provision.yml")
-    yield SimpleNamespace(run=run, started=started, error=None)
-    if run.process.poll() is None:  # a session that ended before it needed the stack
-        run.kill()
+    return SimpleNamespace(run=run, started=started, error=None)
 
 
 @pytest.fixture(scope="session")
-def provisioned(_provision_early, aws):
+def provisioned(_provision_early, aws, request):
     """The sandbox stack, provisioned once from nothing for the whole session.
 
     "initial" is how the new stack looked before any test deployed to it.
     """
-    if _provision_early.error:
-        pytest.fail(f"the sandbox could not be started: {_provision_early.error}")
-    run = _provision_early.run.wait(timeout=900)
-    elapsed = time.monotonic() - _provision_early.started
+    early = _provision_early or _start_provisioning(request.getfixturevalue("sandbox_endpoint"))
+    if early.error:
+        pytest.fail(f"the sandbox could not be started: {early.error}")
+    run = early.run.wait(timeout=900)
+    elapsed = time.monotonic() - early.started
     assert run.returncode == 0, f"provision.yml failed: {run.failure_messages() or run.stderr}"
     facts = run.task_results("Expose the stack's outputs")[0]["ansible_facts"]
     print(f"\nsandbox provisioned from nothing in {elapsed:.0f} s (in the background)")
@@ -359,10 +460,10 @@ def aws(sandbox_endpoint):
 
 
 @pytest.fixture(scope="session")
-def terraform_env(sandbox_endpoint, provisioned):
+def terraform_env(sandbox_endpoint, provisioned, sandbox_root):
     """Environment for running terraform by hand in the sandbox root's test workspace, with the
     guard's package that provision.yml built and passed (what provision.yml passes, by hand)."""
-    package = SANDBOX_ROOT / ".terraform" / "switchyard-guard.zip"
+    package = sandbox_root / ".terraform" / "switchyard-guard.zip"
     sha256 = base64.b64encode(hashlib.sha256(package.read_bytes()).digest()).decode()
     return {
         **os.environ,
@@ -394,6 +495,7 @@ def _playbook_lines(command, run: PlaybookRun) -> str:
 def pytest_runtest_setup(item):
     """A failure shows this test's playbooks only (its fixtures' included)."""
     _LAST_PLAYBOOKS.clear()
+    _CURRENT[0] = item
 
 
 @pytest.hookimpl(wrapper=True)

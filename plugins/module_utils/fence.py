@@ -2,11 +2,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fencing: a run that lost its deployment lease changes nothing more.
 
-Every module that changes a listener, a service or starts a task takes the run's lease (the
-option `lease`) and calls the fence right before it writes, in its own process: one conditional
-write renews the lease only while it is still held with the run's token, and carries the run's
-journal (phase and details) with it. When the run no longer holds it, the fence raises LeaseLost
-and nothing is written. A bake only reads the lease (lease_watcher) to stop early.
+Every module that changes a listener, a service, starts a task or writes a record takes the run's
+lease (the option `lease`) and calls the fence right before it writes, in its own process: one
+conditional write renews the lease (or, for a record with an outcome, releases it) only while it is
+still held with the run's token, and carries the run's journal (phase and details) with it. When
+the run no longer holds it, the fence raises LeaseLost and nothing is written (a record is written
+all the same, marked). A bake only reads the lease (lease_watcher) to stop early.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from __future__ import annotations
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease import (
     HELD,
     LEASE_SECONDS,
+    RELEASED,
     LeaseError,
     LeaseLost,
     Request,
+    lost_message,
     lost_reason,
     plain,
 )
@@ -57,8 +60,9 @@ def store_for(lease, dynamodb=None, aws_retry=True):
 
 def fence(lease, dynamodb=None, check_mode=False, here=local_here, aws_retry=True):
     """A function to call right before a write: it renews the lease of lease["token"] with its
-    journal and returns the item, or raises LeaseLost (nothing may be written). Without a lease
-    (a run outside any lease, a module used on its own) it checks nothing and returns None."""
+    journal (or, given lease["outcome"], releases it with it) and returns the item, or raises
+    LeaseLost (nothing may be written). Without a lease (a run outside any lease, a module used on
+    its own) it checks nothing and returns None."""
     if not lease:
         return lambda: None
     store = store_for(lease, dynamodb, aws_retry)
@@ -69,12 +73,15 @@ def fence(lease, dynamodb=None, check_mode=False, here=local_here, aws_retry=Tru
         details=lease.get("details") or {},
         lease_seconds=lease.get("lease_seconds") or LEASE_SECONDS,
         check_mode=check_mode,
+        outcome=lease.get("outcome") or None,
+        revisions=lease.get("revisions"),
     )
+    state = RELEASED if request.outcome else HELD
 
     def check():
-        _before, decision = store.settle_state(request.environment, HELD, request, here(), write=not check_mode)
+        _before, decision = store.settle_state(request.environment, state, request, here(), write=not check_mode)
         if decision.lost:
-            raise LeaseLost(decision.failure, plain(decision.lease))
+            raise LeaseLost(decision.failure or lost_message(decision.lease, request), plain(decision.lease))
         return decision.lease
 
     return check

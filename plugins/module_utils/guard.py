@@ -164,7 +164,7 @@ def handle(event, environ, make_client):
     production = elbv2.describe_listeners(ListenerArns=[production_arn])["Listeners"][0]
     weights = colour_weights(production["DefaultActions"], deployment["target_group_arns"])
     alarmed = alarm_colour((detail.get("configuration") or {}).get("metrics"), deployment["target_group_arn_suffixes"])
-    since = evidence_from(detail.get("state"))
+    evidence = evidence_from(detail.get("state"))
     store = DynamoStore(make_client("dynamodb"), deployment["lease_table"], aws_retry=False)
     environment = deployment["environment"]
     ecs = make_client("ecs")
@@ -184,7 +184,7 @@ def handle(event, environ, make_client):
 
     def choose(current):
         """Preempt the lease only if the verdict holds on the item as read now (a conditional write)."""
-        verdict = judge(current, weights, alarmed, since, now=here.now, attempt_seconds=attempt_seconds)
+        verdict = judge(current, weights, alarmed, evidence, now=here.now, attempt_seconds=attempt_seconds)
         if verdict.act:
             verdict = with_plan(verdict, _plan(current, weights, verdict.to_colour, (ecs, elbv2, logs), deployment))
         verdicts.append(verdict)

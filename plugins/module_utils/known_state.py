@@ -6,6 +6,8 @@ promote do not describe them again."""
 
 from __future__ import annotations
 
+import json
+
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     describe_service,
     describe_task_definition,
@@ -37,6 +39,22 @@ KNOWN_REVISIONS_OPTION = dict(
     ),
 )
 KNOWN_SERVICE_OPTION = dict(type="dict")
+
+# Above this, the revisions a release would keep in the lease are not kept (the item's limit is
+# 400 KB): the next state read describes them.
+REVISIONS_MAX_BYTES = 100_000
+
+
+def keepable(revisions, warn):
+    """The revisions to keep in the lease: as given, or None (those kept so far stay) when too
+    large, with a warning through warn."""
+    if revisions is not None and len(json.dumps(revisions)) > REVISIONS_MAX_BYTES:
+        warn(
+            f"The revisions to keep in the lease exceed {REVISIONS_MAX_BYTES} bytes; they are not kept, and"
+            " the next run reads them from ECS."
+        )
+        return None
+    return revisions
 
 
 def service_fields(service):

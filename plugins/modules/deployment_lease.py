@@ -276,7 +276,6 @@ diff:
 """
 
 import dataclasses
-import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import check_sdk_version_supported
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError, AnsibleBotocoreError
@@ -292,7 +291,7 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.core.lease im
     shown,
     status,
 )
-from ansible_collections.switchyard.bluegreen.plugins.module_utils.known_state import KNOWN_REVISIONS_OPTION
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.known_state import KNOWN_REVISIONS_OPTION, keepable
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_holder import local_here, local_holder
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.lease_store import DynamoStore, FileStore
 
@@ -327,25 +326,11 @@ def request_from(params, check_mode):
     )
 
 
-# Above this, the revisions are not kept (the item's limit is 400 KB): the next state read describes them.
-REVISIONS_MAX_BYTES = 100_000
-
-
-def kept_revisions(module):
-    """The revisions to keep: as given, or None (those kept so far stay) when they are too large."""
-    revisions = module.params["revisions"]
-    if revisions is not None and len(json.dumps(revisions)) > REVISIONS_MAX_BYTES:
-        module.warn(
-            f"The revisions to keep in the lease exceed {REVISIONS_MAX_BYTES} bytes; they are not kept, and"
-            " the next run reads them from ECS."
-        )
-        return None
-    return revisions
-
-
 def run(module):
     params = module.params
-    request = dataclasses.replace(request_from(params, module.check_mode), revisions=kept_revisions(module))
+    request = dataclasses.replace(
+        request_from(params, module.check_mode), revisions=keepable(params["revisions"], module.warn)
+    )
     here = local_here()
     before, decision = store_for(module).settle_state(
         params["environment"], params["state"], request, here, write=not module.check_mode

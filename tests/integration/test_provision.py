@@ -6,8 +6,6 @@ import subprocess
 
 import pytest
 
-from tests.conftest import SANDBOX_ROOT
-
 pytestmark = pytest.mark.sandbox
 
 
@@ -73,7 +71,7 @@ def test_check_mode_plans_without_changing(provisioned, run_playbook):
     assert planned.changed == 0
 
 
-def test_terraform_never_undoes_a_release(provisioned, aws, terraform_env):
+def test_terraform_never_undoes_a_release(provisioned, aws, terraform_env, sandbox_root):
     """Switch production to green and scale green through the API, as a release does:
     Terraform must see nothing to change (the ownership line)."""
     stack = provisioned["stack"]
@@ -100,7 +98,7 @@ def test_terraform_never_undoes_a_release(provisioned, aws, terraform_env):
     try:
         plan = subprocess.run(
             ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color"],
-            cwd=SANDBOX_ROOT,
+            cwd=sandbox_root,
             env=terraform_env,
             capture_output=True,
             check=False,

@@ -83,19 +83,23 @@ def test_the_guard_only_alerts_when_there_is_nothing_of_a_promote_to_undo(item, 
     assert not verdict.act and why in verdict.reason, verdict
 
 
-def test_the_load_balancers_5xx_from_before_the_switch_are_not_this_releases():
-    """Promoting a fix over a crashed colour: the per load balancer alarm fires on minutes that
-    began before the new colour took traffic. Those 5xx are the old colour's."""
+def test_data_from_before_the_switch_are_not_this_releases():
+    """Promoting a fix over a crashed colour: an alarm (per load balancer, or the colour's own,
+    which carried the crashed release's minutes) fires on periods that ended before the new
+    release took traffic. Those 5xx and unhealthy hosts are the previous occupant's."""
     item = journal(state="held", outcome=None, switched_at=1000.0)
-    assert not judge(item, GREEN_LIVE, None, since=940.0).act
-    assert judge(item, GREEN_LIVE, None, since=1020.0).act, "data from after the switch are the release's"
-    assert judge(item, GREEN_LIVE, "green", since=940.0).act, "a target group's own alarm is unambiguous"
+    for alarmed in (None, "green"):
+        assert not judge(item, GREEN_LIVE, alarmed, evidence=(940.0, 1000.0)).act
+        assert judge(item, GREEN_LIVE, alarmed, evidence=(1020.0, 1080.0)).act, "after the switch: the release's"
+        # The period the switch falls in holds this release's first seconds: a crash at once.
+        assert judge(item, GREEN_LIVE, alarmed, evidence=(960.0, 1020.0)).act
+    assert judge(item, GREEN_LIVE, "green").act, "no evaluated periods named: the alarm is taken at its word"
 
 
 def test_the_evaluated_periods_come_from_the_events_reason_data():
     points = [{"timestamp": "2026-12-01T10:01:00.000+0000"}, {"timestamp": "2026-12-01T10:00:00Z"}]
-    reason = json.dumps({"evaluatedDatapoints": points})
-    assert evidence_from({"reasonData": reason}) == 1796119200.0
+    reason = json.dumps({"period": 60, "evaluatedDatapoints": points})
+    assert evidence_from({"reasonData": reason}) == (1796119200.0, 1796119260.0)
     assert evidence_from({}) is None
 
 

@@ -51,24 +51,28 @@ def alarm_colour(metrics, target_group_arn_suffixes):
 
 
 def evidence_from(state):
-    """When the data that fired an alarm begins (epoch seconds): the earliest of the evaluated
-    datapoints CloudWatch names in the event's state.reasonData; None when it names none."""
+    """The earliest period of data that fired an alarm, (start, end) in epoch seconds: the first
+    of the evaluated datapoints CloudWatch names in the event's state.reasonData, and its period;
+    None when it names none."""
     try:
         reason = json.loads((state or {}).get("reasonData") or "{}")
     except ValueError:
         return None
     stamps = [point.get("timestamp") for point in reason.get("evaluatedDatapoints") or []]
     parsed = [datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() for stamp in stamps if stamp]
-    return min(parsed) if parsed else None
+    if not parsed:
+        return None
+    return min(parsed), min(parsed) + float(reason.get("period") or 0)
 
 
-def judge(journal, weights, alarmed, since=None, *, now=None, attempt_seconds=ATTEMPT_SECONDS):  # noqa: PLR0911
+def judge(journal, weights, alarmed, evidence=None, *, now=None, attempt_seconds=ATTEMPT_SECONDS):  # noqa: PLR0911
     """The verdict before warmth is known: Verdict(act=True) means "act if to_colour is warm".
 
     journal: the lease item (the last run's journal); weights: {colour: production weight};
-    alarmed: the colour the alarm watches, or None (per load balancer); since: when the data that
-    fired the alarm begins (evidence_from), or None; now: epoch seconds (whether a lease expired);
-    attempt_seconds: the Lambda's timeout (how long an attempt of the guard itself may hold the lease).
+    alarmed: the colour the alarm watches, or None (per load balancer); evidence: the earliest
+    period of the data that fired the alarm, (start, end) (evidence_from), or None; now: epoch
+    seconds (whether a lease expired); attempt_seconds: the Lambda's timeout (how long an attempt
+    of the guard itself may hold the lease).
 
     A rollback that did not finish (it failed, or its runner died, or it was the guard's own
     attempt, which Lambda retries) is finished: its promote is undone. A live one is left alone."""
@@ -92,10 +96,11 @@ def judge(journal, weights, alarmed, since=None, *, now=None, attempt_seconds=AT
     if alarmed and alarmed != leaving:
         return Verdict(False, f"the alarm watches {alarmed}, not {leaving}, where the last promote sent traffic")
     switched_at = details.get("switched_at")
-    if not alarmed and since is not None and switched_at and since < float(switched_at):
-        # Per load balancer: data from before the switch are the previous colour's (a release
-        # that replaces a crashed one), not this release's.
-        return Verdict(False, f"the load balancer's 5xx that fired it began before {leaving} took traffic")
+    if evidence and switched_at and evidence[1] <= float(switched_at):
+        # Every evaluated period breached, and the first ended before this release took traffic:
+        # the alarm rests on the previous occupant's data (the colour's crashed release a fix
+        # replaces, or, per load balancer, the previous colour), not on this release's.
+        return Verdict(False, f"the data that fired it began before {leaving} took this release's traffic")
     return Verdict(True, f"{leaving} alarmed while {to} may still be warm", from_colour=leaving, to_colour=to)
 
 

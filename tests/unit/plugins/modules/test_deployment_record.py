@@ -6,7 +6,12 @@ import json
 import stat
 
 import pytest
-from ansible_collections.switchyard.bluegreen.plugins.modules import deployment_record, deployment_record_info
+from ansible_collections.switchyard.bluegreen.plugins.modules import (
+    deployment_lease,
+    deployment_lease_info,
+    deployment_record,
+    deployment_record_info,
+)
 
 from tests.unit.plugins.modules.utils import ANY, run_module
 
@@ -188,3 +193,74 @@ def test_both_sinks_return_the_same_shape(aws, tmp_path):
     from_logs = run_module(deployment_record_info, {"log_group": LOG_GROUP})
 
     assert from_file == from_logs
+
+
+def lease_of(tmp_path, operation="promote", **args):
+    """A lease taken in a lock file by deployment_lease, and the record module's lease option."""
+    path = str(tmp_path / "lease.json")
+    taken = run_module(
+        deployment_lease,
+        {"path": path, "environment": "development", "state": "acquired", "operation": operation, **args},
+    )
+    return path, {"path": path, "environment": "development", "token": taken["token"]}
+
+
+def read_lease(path):
+    return run_module(deployment_lease_info, {"path": path, "environment": "development"})["lease"]
+
+
+def test_a_record_with_an_outcome_releases_the_lease_in_the_write_that_checks_it(aws, tmp_path):
+    """The record is the run's last word: one conditional write checks the lease and releases it."""
+    lease_path, lease = lease_of(tmp_path)
+    records = tmp_path / "records.jsonl"
+
+    result = run_module(
+        deployment_record, {"path": str(records), "record": RECORD, "lease": lease, "release": {"outcome": "done"}}
+    )
+
+    assert "lost" not in result and "written_without_lease" not in result["record"], result
+    released = read_lease(lease_path)
+    assert (released["state"], released["outcome"], released["token"]) == ("released", "done", lease["token"])
+    assert json.loads(records.read_text())["kind"] == "promote"
+
+
+def test_a_record_without_an_outcome_only_renews_the_lease(aws, tmp_path):
+    lease_path, lease = lease_of(tmp_path)
+
+    run_module(deployment_record, {"path": str(tmp_path / "r.jsonl"), "record": RECORD, "lease": lease})
+
+    assert read_lease(lease_path)["state"] == "held"
+
+
+def test_a_run_that_lost_its_lease_keeps_its_record_marked_and_releases_nothing(aws, tmp_path):
+    """A rollback took the lease: the record of what the run did is not lost, and says so."""
+    lease_path, lease = lease_of(tmp_path)
+    taken = run_module(
+        deployment_lease,
+        {"path": lease_path, "environment": "development", "state": "preempted", "operation": "rollback"},
+    )
+    records = tmp_path / "records.jsonl"
+
+    result = run_module(
+        deployment_record, {"path": str(records), "record": RECORD, "lease": lease, "release": {"outcome": "done"}}
+    )
+
+    assert result["lost"] is True and result["lease"]["operation"] == "rollback", result
+    written = json.loads(records.read_text())
+    assert "took it for rollback" in written["written_without_lease"], written
+    assert any("written without the lease" in warning for warning in result.get("warnings", [])), result
+    after = read_lease(lease_path)
+    assert (after["state"], after["token"]) == ("held", taken["token"]), "the rollback's lease is untouched"
+
+
+def test_check_mode_neither_writes_the_record_nor_releases_the_lease(aws, tmp_path):
+    lease_path, lease = lease_of(tmp_path)
+    records = tmp_path / "records.jsonl"
+
+    run_module(
+        deployment_record,
+        {"path": str(records), "record": RECORD, "lease": lease, "release": {"outcome": "done"}},
+        check_mode=True,
+    )
+
+    assert not records.exists() and read_lease(lease_path)["state"] == "held"
