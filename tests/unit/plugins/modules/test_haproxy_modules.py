@@ -6,7 +6,13 @@ import io
 import json
 
 import pytest
-from ansible_collections.switchyard.bluegreen.plugins.modules import haproxy_bluegreen_info, haproxy_error_rate_info
+from ansible_collections.switchyard.bluegreen.plugins.modules import (
+    deployment_lease,
+    fenced_command,
+    haproxy_bluegreen_info,
+    haproxy_error_rate_info,
+    haproxy_traffic_switch,
+)
 
 from tests.unit.plugins.modules.utils import FakeClock, run_module
 
@@ -141,3 +147,164 @@ def test_error_rate_of_an_unknown_colour_fails_clearly(haproxy, clock):
     assert result["failed"]
     assert result["msg"].startswith("Could not read the 5xx rate of purple")
     assert "no server named purple" in result["msg"]
+
+
+def test_traffic_switch_moves_the_heaviest_colour_first_and_reports_the_change(haproxy):
+    haproxy.rows = list(BLUE_LIVE)
+
+    result = run_module(
+        haproxy_traffic_switch, {"socket": haproxy.path, "backend": "app", "weights": {"green": 100, "blue": 0}}
+    )
+
+    assert not result["failed"], result["msg"]
+    assert result["changed"] is True
+    assert haproxy.commands == ["show stat", "set server app/green weight 100", "set server app/blue weight 0"]
+    assert result["after"] == {"green": {"weight": 100, "status": "UP"}, "blue": {"weight": 0, "status": "UP"}}
+
+
+def test_traffic_switch_is_idempotent(haproxy):
+    haproxy.rows = list(BLUE_LIVE)
+
+    result = run_module(
+        haproxy_traffic_switch, {"socket": haproxy.path, "backend": "app", "weights": {"blue": 100, "green": 0}}
+    )
+
+    assert result["changed"] is False and haproxy.commands == ["show stat"]
+
+
+def test_traffic_switch_makes_a_server_in_maintenance_ready_before_it_takes_traffic(haproxy):
+    haproxy.rows = list(BLUE_LIVE)
+
+    result = run_module(
+        haproxy_traffic_switch, {"socket": haproxy.path, "backend": "app_test", "weights": {"blue": 1, "green": 0}}
+    )
+
+    assert result["changed"] is True
+    assert haproxy.commands[1:] == ["set server app_test/blue state ready", "set server app_test/green weight 0"]
+
+
+def test_traffic_switch_in_check_mode_writes_nothing_and_shows_the_diff(haproxy):
+    haproxy.rows = list(BLUE_LIVE)
+
+    result = run_module(
+        haproxy_traffic_switch,
+        {"socket": haproxy.path, "backend": "app", "weights": {"green": 100, "blue": 0}},
+        check_mode=True,
+        diff=True,
+    )
+
+    assert result["changed"] is True and haproxy.commands == ["show stat"]
+    assert result["diff"]["after"]["green"]["weight"] == 100
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ({"green": 0, "blue": 0}, "at least one above 0"),
+        ({"green": 300}, "0 to 256"),
+        ({"green": "half"}, "whole numbers"),
+    ],
+)
+def test_traffic_switch_refuses_bad_weights_before_any_command(haproxy, weights, message):
+    result = run_module(haproxy_traffic_switch, {"socket": haproxy.path, "backend": "app", "weights": weights})
+
+    assert result["failed"] and message in result["msg"] and haproxy.commands == []
+
+
+def test_traffic_switch_names_what_haproxy_refused(haproxy):
+    haproxy.rows = list(BLUE_LIVE)
+    haproxy.refuse = "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'."
+
+    result = run_module(
+        haproxy_traffic_switch, {"socket": haproxy.path, "backend": "app", "weights": {"green": 100, "blue": 0}}
+    )
+
+    assert result["failed"] and "HAProxy refused 'set server app/green weight 100'" in result["msg"]
+
+
+def lease_file(tmp_path):
+    """A lease taken in a lock file, and the modules' lease option for it."""
+    path = str(tmp_path / "lease.json")
+    taken = run_module(
+        deployment_lease, {"path": path, "environment": "development", "state": "acquired", "operation": "promote"}
+    )
+    return path, {"path": path, "environment": "development", "token": taken["token"]}
+
+
+def test_traffic_switch_of_a_run_that_lost_its_lease_moves_nothing(haproxy, tmp_path):
+    """The lease is checked in the module's own process, right before the first write."""
+    haproxy.rows = list(BLUE_LIVE)
+    path, lease = lease_file(tmp_path)
+    run_module(
+        deployment_lease, {"path": path, "environment": "development", "state": "preempted", "operation": "rollback"}
+    )
+
+    result = run_module(
+        haproxy_traffic_switch,
+        {"socket": haproxy.path, "backend": "app", "weights": {"green": 100, "blue": 0}, "lease": lease},
+    )
+
+    assert result["failed"] and result["lost"] is True and result["lease"]["operation"] == "rollback", result
+    assert haproxy.commands == ["show stat"], "no weight was set"
+
+
+def test_traffic_switch_of_the_lease_holder_renews_it_and_writes(haproxy, tmp_path):
+    haproxy.rows = list(BLUE_LIVE)
+    _path, lease = lease_file(tmp_path)
+
+    result = run_module(
+        haproxy_traffic_switch,
+        {
+            "socket": haproxy.path,
+            "backend": "app",
+            "weights": {"green": 100, "blue": 0},
+            "lease": dict(lease, phase="switching 100"),
+        },
+    )
+
+    assert result["changed"] is True and len(haproxy.commands) == 3
+
+
+def test_fenced_command_runs_the_command_for_the_lease_holder(tmp_path):
+    _path, lease = lease_file(tmp_path)
+    marker = tmp_path / "ran"
+
+    result = run_module(
+        fenced_command,
+        {
+            "argv": ["sh", "-c", 'echo "$COLOUR_IMAGE" > ran'],
+            "chdir": str(tmp_path),
+            "environment": {"COLOUR_IMAGE": "app:v2"},
+            "lease": lease,
+        },
+    )
+
+    assert not result["failed"], result
+    assert result["changed"] is True and result["exit_code"] == 0
+    assert marker.read_text().strip() == "app:v2"
+
+
+def test_fenced_command_of_a_run_that_lost_its_lease_runs_nothing(tmp_path):
+    path, lease = lease_file(tmp_path)
+    run_module(
+        deployment_lease, {"path": path, "environment": "development", "state": "preempted", "operation": "rollback"}
+    )
+
+    result = run_module(fenced_command, {"argv": ["touch", str(tmp_path / "ran")], "lease": lease})
+
+    assert result["failed"] and result["lost"] is True
+    assert not (tmp_path / "ran").exists()
+
+
+def test_fenced_command_reports_a_failing_command_or_leaves_it_to_the_caller(tmp_path):
+    failed = run_module(fenced_command, {"argv": ["sh", "-c", "echo broken >&2; exit 3"]})
+    kept = run_module(fenced_command, {"argv": ["sh", "-c", "exit 3"], "fail_on_error": False})
+
+    assert failed["failed"] and "exited with 3: broken" in failed["msg"]
+    assert not kept["failed"] and kept["exit_code"] == 3
+
+
+def test_fenced_command_in_check_mode_runs_nothing(tmp_path):
+    result = run_module(fenced_command, {"argv": ["touch", str(tmp_path / "ran")]}, check_mode=True)
+
+    assert result["changed"] is True and not (tmp_path / "ran").exists()

@@ -164,8 +164,28 @@ class FakeHaproxy:
             with connection:
                 command = connection.recv(4096).decode().strip()
                 self.commands.append(command)
+                if command.startswith("set server "):
+                    connection.sendall(self._set(command).encode())
+                    continue
                 rows = self.answers.pop(0) if self.answers else self.rows
                 connection.sendall(("\n".join([self.HEADER, *[row + "," for row in rows], "", ""])).encode())
+
+    def _set(self, command):
+        """`set server <backend>/<server> weight <n>` or `... state ready` on the rows, as HAProxy
+        does: nothing answered when done, or .refuse (a message) when set."""
+        if getattr(self, "refuse", None):
+            return self.refuse + "\n"
+        _, _, name, what, value = command.split()
+        backend, server = name.split("/")
+        for index, row in enumerate(self.rows):
+            fields = row.split(",")
+            if fields[:2] == [backend, server]:
+                if what == "weight":
+                    fields[3] = value
+                elif fields[2] in ("MAINT", "DRAIN"):
+                    fields[2] = "UP"
+                self.rows[index] = ",".join(fields)
+        return ""
 
     def close(self):
         self._server.close()
