@@ -62,7 +62,7 @@ unit: setup ## the fast loop: every test that needs no emulator, Terraform or se
 	@# Every migration declares expand or contract, and no expand one drops, renames or tightens.
 	cd app && $(CURDIR)/$(BIN)/python -m switchyard_app.migrate lint migrations
 	@# ansible-test sanity (20 s and more) runs in make test, not in the fast loop.
-	$(BIN)/pytest -q $(UNIT_TESTS) --deselect tests/test_collection.py::test_every_ansible_test_sanity_test_passes
+	$(BIN)/pytest -q -n $(TEST_WORKERS) $(UNIT_TESTS) --deselect tests/test_collection.py::test_every_ansible_test_sanity_test_passes
 
 test: setup lint ## lint, then every test (unit, Terraform, sandbox end to end), in two workers
 	@# Each worker runs its own group of test files (tests/conftest.py: worker_groups) with its own
