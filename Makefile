@@ -13,10 +13,10 @@ export PATH               := $(CURDIR)/$(BIN):$(PATH)
 
 TF_ROOTS   := $(wildcard infrastructure/environments/*)
 COLLECTION := .collections/ansible_collections/switchyard/bluegreen
+# The workers of make unit and make test (tests/conftest.py splits the files into as many groups).
+TEST_WORKERS ?= 2
 # The tests that need no emulator, no Terraform and no service: plugins' and modules' contracts with
 # stubbed clients, pure decisions, the harness's logic, workflow and policy documents.
-# The workers of make test (tests/conftest.py splits the files into as many groups).
-TEST_WORKERS ?= 2
 UNIT_TESTS := tests/unit tests/test_collection.py tests/test_image_policy.py \
 	tests/infrastructure/test_workflows.py tests/infrastructure/test_module_readmes.py \
 	tests/infrastructure/test_deploy_policy.py tests/infrastructure/test_database_protection.py

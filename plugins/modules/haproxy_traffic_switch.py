@@ -17,6 +17,10 @@ description:
 author:
   - switchyard contributors (@switchyard)
 options:
+  socket:
+    description: Path of HAProxy's admin socket (C(stats socket ... level admin)), the deployment contract's C(socket).
+    type: path
+    required: true
   backend:
     description: The backend whose servers are the colours (the production or the test backend).
     type: str
@@ -26,7 +30,6 @@ options:
     type: dict
     required: true
 extends_documentation_fragment:
-  - switchyard.bluegreen.haproxy
   - switchyard.bluegreen.fence
 notes:
   - The lease option names the lease's lock file (O(lease.path)), the development environment's.
@@ -77,17 +80,20 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.haproxy impor
 MAX_WEIGHT = 256
 
 
-def commands(backend, current, weights):
-    """The runtime API commands that bring the servers to weights, the heaviest colour first:
-    a server that takes traffic is made ready first, then weighed."""
-    planned = []
+def plan(backend, current, weights):
+    """(the runtime API commands that bring the servers to weights, each colour's weight and status
+    after them): the heaviest colour first, and a server that takes traffic made ready first."""
+    planned, after = [], {}
     for colour, weight in sorted(weights.items(), key=lambda item: -item[1]):
         server = current[colour]
-        if weight > 0 and server["status"].startswith(NOT_SERVING):
+        status = server["status"]
+        if weight > 0 and status.startswith(NOT_SERVING):
             planned.append(f"set server {backend}/{colour} state ready")
+            status = "UP"  # ready: its health checks say the rest
         if server["weight"] != weight:
             planned.append(f"set server {backend}/{colour} weight {weight}")
-    return planned
+        after[colour] = {"weight": weight, "status": status}
+    return planned, after
 
 
 def shown(servers):
@@ -98,7 +104,6 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             socket=dict(type="path", required=True),
-            production_backend=dict(type="str", default="app"),
             backend=dict(type="str", required=True),
             weights=dict(type="dict", required=True),
             lease=FENCE_OPTION,
@@ -116,12 +121,8 @@ def main():
         )
     try:
         current = colour_servers(parse_stat(runtime_command(params["socket"], "show stat")), params["backend"], weights)
-        planned = commands(params["backend"], current, weights)
         before = shown(current)
-        after = {colour: dict(before[colour], weight=weight) for colour, weight in weights.items()}
-        for colour, weight in weights.items():
-            if weight > 0 and before[colour]["status"].startswith(NOT_SERVING):
-                after[colour]["status"] = "UP"  # ready: its health checks say the rest
+        planned, after = plan(params["backend"], current, weights)
         if planned and not module.check_mode:
             # The run's lease, right before the first write: a run that lost it moves nothing.
             fence(params["lease"])()
