@@ -100,6 +100,9 @@ def test_slow_harness_ticks_still_publish_every_bucket_and_a_promote_is_judged_o
     Every bucket still gets its requests (none is left empty, so none looks missing), and a
     healthy release is judged healthy on them."""
     harness_signals(period_seconds=1, delay_seconds=0, requests_per_second=2000, tick_seconds=3)
+    # The first bucket wholly under these settings (the harness read them within the fixture's tick).
+    # Earlier ones may be the previous test's 5-second buckets, which a 1-second query sees as gaps.
+    first = int(time.time()) + 1
     before = sandbox.live()
     run = promote(f"{REPO_IMAGE}:d7", "-e", "switchyard_metric_wait_seconds=10")
     assert run.returncode == 0, run.failure_messages() or run.stderr
@@ -107,9 +110,9 @@ def test_slow_harness_ticks_still_publish_every_bucket_and_a_promote_is_judged_o
     rates = sandbox.records()[0]["error_rates"]
     assert rates[-1]["verdict"] == "healthy" and rates[-1]["requests"] >= 100, rates
 
-    # The 15 seconds before end: a busy machine may publish the last ticks late, so wait (a bucket
-    # left empty in the middle stays empty, and fails).
-    end = int(time.time()) - 3
+    # Every bucket from the first to at least four ticks later; a busy machine may publish the last
+    # ticks late, so wait for them (a bucket left empty in the middle stays empty, and fails).
+    end = max(int(time.time()) - 3, first + 12)
     suffix = provisioned["stack"]["load_balancer_arn_suffix"]
     query = {
         "Id": "requests",
@@ -127,18 +130,16 @@ def test_slow_harness_ticks_still_publish_every_bucket_and_a_promote_is_judged_o
     while True:
         series = aws("cloudwatch").get_metric_data(
             MetricDataQueries=[query],
-            StartTime=datetime.fromtimestamp(end - 15, UTC),
+            StartTime=datetime.fromtimestamp(first, UTC),
             EndTime=datetime.fromtimestamp(end, UTC),
         )["MetricDataResults"][0]
         seconds = sorted(int(t.timestamp()) for t in series["Timestamps"])
-        missing = sorted(set(range(end - 15, end)) - set(seconds))
+        missing = sorted(set(range(first, end)) - set(seconds))
         if not missing or time.monotonic() > deadline:
             break
         time.sleep(1)
-    # A tick that adds its requests to one bucket leaves two of every three empty (ten of these 15).
-    # Under the whole suite's load, up to three buckets of the window have been seen missing in
-    # the middle, for a reason not found yet (the stop-18 note): at most three are tolerated.
-    assert len(missing) <= 3, f"buckets missing under 3-second ticks: {missing} (present: {seconds})"
+    # A tick that added its requests to one bucket would leave two of every three empty.
+    assert not missing, f"buckets missing under 3-second ticks: {missing} (present: {seconds})"
 
 
 QUIET = {"period_seconds": 1, "delay_seconds": 0, "requests_per_second": 0.1}  # six requests a minute
