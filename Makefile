@@ -66,7 +66,8 @@ unit: setup ## the fast loop: every test that needs no emulator, Terraform or se
 
 test: setup lint ## lint, then every test (unit, Terraform, sandbox end to end), in two workers
 	@# Each worker runs its own group of test files (tests/conftest.py: worker_groups) with its own
-	@# emulator, harness and stack; the ten slowest tests are listed at the end.
+	@# emulator, harness and stack; the ten slowest tests are listed at the end. The order is new
+	@# every run (pytest-randomly; to replay one: PYTEST_ADDOPTS=--randomly-seed=<the printed seed>).
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=10
 
 lint: setup $(CHECKOV_VENV)/.installed ## ruff, yamllint, ansible-lint, migrations, workflows (schema, zizmor), terraform fmt, checkov

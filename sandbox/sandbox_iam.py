@@ -12,11 +12,16 @@ to a listener, a service or a table never matches; and it does not evaluate cond
   hold makes the statement not apply, as in AWS, where moto would deny;
 - checks cloudwatch:* actions under their IAM prefix (moto takes the signing name, monitoring);
 - checks what AWS checks besides a request's own action (ecs:TagResource when a task definition
-  is registered with tags);
+  is registered with tags; iam:PassRole, with iam:PassedToService, for a role a task definition,
+  a RunTask override or a Lambda function names);
+- supplies IAM's own condition keys (iam:PermissionsBoundary of the role created or changed,
+  iam:PolicyARN of the policy attached) and names a role not created yet by its ARN, so that
+  "only with the boundary" holds as in AWS; names RDS instances and snapshots and KMS keys, with
+  the key's tags as aws:ResourceTag/<key>;
 - lets a request signed with keys that are no IAM user's through unchecked: they are the account's
   root (the harness, Terraform, the tests' own reads), so enforcement starts with the first call.
 
-Not modelled: iam:PassRole (no AWS service asks for it here) and tag-based conditions (held by
+Not modelled: tag-based conditions other than a KMS key's (held by
 tests/infrastructure/test_deploy_policy.py and the modules' terraform tests).
 """
 
@@ -75,6 +80,8 @@ def request_resources(  # noqa: PLR0911, PLR0912 - one branch per service and ki
     if service == "dynamodb":
         return ([f"{arn}table/{params['TableName']}"], values) if params.get("TableName") else None
     if service == "logs":
+        if params.get("resourceArn"):  # TagResource, UntagResource, ListTagsForResource
+            return [params["resourceArn"]], values
         group = params.get("logGroupName")
         if not group:
             return None
@@ -85,7 +92,44 @@ def request_resources(  # noqa: PLR0911, PLR0912 - one branch per service and ki
         return ([f"{arn}parameter{'' if n.startswith('/') else '/'}{n}" for n in names], values) if names else None
     if service == "cloudwatch" and params.get("AlarmNames"):
         return [f"{arn}alarm:{name}" for name in params["AlarmNames"]], values
+    if service == "rds":
+        if params.get("ResourceName"):  # tags
+            return [params["ResourceName"]], values
+        if params.get("DBSnapshotIdentifier"):
+            return [_name(params["DBSnapshotIdentifier"], f"{arn}snapshot:")], values
+        if params.get("DBInstanceIdentifier"):
+            return [_name(params["DBInstanceIdentifier"], f"{arn}db:")], values
+        return None
+    if service == "kms" and params.get("KeyId"):
+        return [_name(params["KeyId"], f"{arn}key/")], values
     return None
+
+
+# IAM actions on a role for which AWS supplies iam:PermissionsBoundary (the role's boundary, or the
+# one the request sets).
+BOUNDARY_KEY_ACTIONS = {
+    "CreateRole", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "PutRolePolicy",
+    "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy",
+}  # fmt: skip
+
+
+def iam_request(action: str, params: dict, account: str, partition: str, boundary_of) -> tuple[list[str], dict]:
+    """(resources, condition values) of an IAM request: a role by its ARN (also one being created),
+    with iam:PermissionsBoundary and iam:PolicyARN as AWS supplies them. boundary_of(role name)
+    is the role's current boundary ARN, or None."""
+    values = {}
+    name = params.get("RoleName")
+    if not name:
+        return ["*"], values
+    role = f"arn:{partition}:iam::{account}:role{params.get('Path') or '/'}{name}"
+    if action in BOUNDARY_KEY_ACTIONS:
+        sets = action in ("CreateRole", "PutRolePermissionsBoundary")
+        boundary = params.get("PermissionsBoundary") if sets else boundary_of(name)
+        if boundary:
+            values["iam:PermissionsBoundary"] = boundary
+    if action in ("AttachRolePolicy", "DetachRolePolicy") and params.get("PolicyArn"):
+        values["iam:PolicyARN"] = params["PolicyArn"]
+    return [role], values
 
 
 def implied_checks(  # noqa: PLR0917 - the request's coordinates, as request_resources takes them
@@ -93,9 +137,26 @@ def implied_checks(  # noqa: PLR0917 - the request's coordinates, as request_res
 ) -> list[tuple]:
     """[(action, resources, condition values)] that AWS also checks for a request: creating an ECS
     resource with tags needs ecs:TagResource on it (with ecs:CreateAction)."""
+    checks = []
     if service == "ecs" and action == "RegisterTaskDefinition" and params.get("tags"):
         revision = f"arn:{partition}:ecs:{region}:{account}:task-definition/{params['family']}:*"  # the next one
-        return [("ecs:TagResource", [revision], {"aws:RequestedRegion": region, "ecs:CreateAction": action})]
+        checks.append(("ecs:TagResource", [revision], {"aws:RequestedRegion": region, "ecs:CreateAction": action}))
+    for role, to_service in passed_roles(service, action, params):
+        checks.append(("iam:PassRole", [role], {"aws:RequestedRegion": region, "iam:PassedToService": to_service}))
+    return checks
+
+
+def passed_roles(service: str, action: str, params: dict) -> list[tuple[str, str]]:
+    """[(role ARN, the service it is passed to)] that a request hands to an AWS service."""
+    if service == "ecs" and action == "RegisterTaskDefinition":
+        named = [params.get("taskRoleArn"), params.get("executionRoleArn")]
+        return [(role, "ecs-tasks.amazonaws.com") for role in named if role]
+    if service == "ecs" and action in ("RunTask", "StartTask"):
+        overrides = params.get("overrides") or {}
+        named = [overrides.get("taskRoleArn"), overrides.get("executionRoleArn")]
+        return [(role, "ecs-tasks.amazonaws.com") for role in named if role]
+    if service in ("lambda", "awslambda") and action in ("CreateFunction", "UpdateFunctionConfiguration"):
+        return [(params["Role"], "lambda.amazonaws.com")] if params.get("Role") else []
     return []
 
 
@@ -122,27 +183,53 @@ def condition_holds(operator: str, expected, actual) -> bool:
 
 
 def _params(response) -> dict:
+    """The request's parameters: parsed by moto, a JSON body's, or a query string's (IAM, RDS)."""
     params = getattr(response, "params", None)
     if isinstance(params, dict) and params:
         return params
     try:
         body = json.loads(response.body or "{}")
-        return body if isinstance(body, dict) else {}
     except (TypeError, ValueError):
-        return response._get_params()
+        body = None
+    return body if isinstance(body, dict) and body else response._get_params()
 
 
-def request_checks(response, resource: str, partition: str) -> list[tuple]:
-    """[(action or None for the request's own, resources, condition values)] to check for it."""
+def request_checks(response, resource: str, partition: str, lookups: dict) -> list[tuple]:
+    """[(action or None for the request's own, resources, condition values)] to check for it.
+    lookups: {"boundary_of": role name -> boundary ARN, "key_tags": key ARN -> {tag: value}}."""
     region, account = getattr(response, "region", ""), response.current_account
-    own = ([resource], {"aws:RequestedRegion": region})
-    if resource != "*":  # moto knows the resource (IAM, S3, STS)
-        return [(None, *own)]
     service, action, params = getattr(response, "service_name", ""), response._get_action(), _params(response)
+    values = {"aws:RequestedRegion": region}
+    if service == "iam":
+        resources, iam_values = iam_request(action, params, account, partition, lookups["boundary_of"])
+        return [(None, resources, {**values, **iam_values})]
+    own = ([resource], values)
+    if resource != "*":  # moto knows the resource (S3, STS)
+        return [(None, *own)]
     resolved = request_resources(service, action, params, region, account, partition=partition)
     if not resolved or not resolved[0]:  # none named (an empty list): what AWS checks then, "*"
         resolved = own
+    elif service == "kms":
+        tags = lookups["key_tags"](resolved[0][0])
+        resolved = (resolved[0], {**resolved[1], **{f"aws:ResourceTag/{k}": v for k, v in tags.items()}})
     return [(None, *resolved), *implied_checks(service, action, params, region, account, partition)]
+
+
+def lookups(iam_backends, kms_backends, account: str, partition: str, region: str) -> dict:  # noqa: PLR0917
+    """What request_checks reads of the emulator's state: a role's boundary, a key's tags."""
+
+    def boundary_of(name):
+        role = next((r for r in iam_backends[account][partition].roles.values() if r.name == name), None)
+        return role.permissions_boundary_arn if role else None
+
+    def key_tags(arn):
+        try:
+            tags = kms_backends[account][region].list_resource_tags(arn)["Tags"]
+        except Exception:  # noqa: BLE001 - no such key: no tags, as AWS has none to supply
+            return {}
+        return {t["TagKey"]: t["TagValue"] for t in tags}
+
+    return {"boundary_of": boundary_of, "key_tags": key_tags}
 
 
 def install() -> None:
@@ -151,6 +238,7 @@ def install() -> None:
     from moto.core.authorization import ActionAuthenticatorMixin  # noqa: PLC0415
     from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, IAMRequestBase, PermissionResult  # noqa: PLC0415
     from moto.iam.models import iam_backends  # noqa: PLC0415
+    from moto.kms.models import kms_backends  # noqa: PLC0415
 
     original_authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
     original_statement = IAMPolicyStatement.is_action_permitted
@@ -164,7 +252,8 @@ def install() -> None:
         partition = getattr(self, "partition", "aws")
         if not key or not is_user_key(self.current_account, partition, key):
             return None  # the account's root
-        token = _REQUEST.set(request_checks(self, resource, partition))
+        found = lookups(iam_backends, kms_backends, self.current_account, partition, getattr(self, "region", ""))
+        token = _REQUEST.set(request_checks(self, resource, partition, found))
         try:
             return original_authorize(self, iam_request_cls, resource)
         finally:

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import REPO
 
 MODULE = REPO / "infrastructure" / "modules" / "deploy_access"
-SOURCE = (MODULE / "main.tf").read_text()
+SOURCE = (MODULE / "main.tf").read_text() + (MODULE / "boundaries.tf").read_text()
 RELEASE_SOURCE = (MODULE / "release.tf").read_text()
 STACK_CONTRACT = (REPO / "infrastructure" / "modules" / "stack" / "contract.tf").read_text()
 STACK_LEASE = (REPO / "infrastructure" / "modules" / "stack" / "lease.tf").read_text()
@@ -28,8 +28,10 @@ POLICY = INFRASTRUCTURE + RELEASE
 
 
 def local_list(name: str) -> str:
-    """The items of a list in the module's locals (actions = local.<name>)."""
-    return re.search(rf"\n  {name}\s*=\s*\[(.*?)\]\n", SOURCE, re.S).group(1)
+    """The items of a list in the module's locals (actions = local.<name>), also one that is
+    concat(local.<other>, [...])."""
+    found = re.search(rf"\n  {name}\s*=\s*(?:concat\(local\.(\w+),\s*)?\[(.*?)\]\)?\n", SOURCE, re.S)
+    return (local_list(found.group(1)) + ", " if found.group(1) else "") + found.group(2)
 
 
 def statements(policy: str, role: str) -> list[dict]:
@@ -87,7 +89,7 @@ def test_the_role_may_read_the_deployment_contract_and_nothing_else_in_parameter
 
 def test_parameter_store_permissions_stop_at_the_contract():
     """Every ssm: action names the contract's ARN; only DescribeParameters (no resource ARN in AWS) is unscoped."""
-    for statement in STATEMENTS:
+    for statement in ALLOWS:
         ssm = [a for a in statement["actions"] if a.startswith("ssm:")]
         if not ssm:
             continue
@@ -116,8 +118,7 @@ LEASE_ITEM_ACTIONS = {
     "dynamodb:DescribeTable",
 }
 LEASE_TABLE_TERRAFORM_ACTIONS = {
-    "dynamodb:CreateTable",
-    "dynamodb:DeleteTable",
+    "dynamodb:CreateTable",  # never DeleteTable: the lease keeps a cold rollback's revisions (boundaries.tf)
     "dynamodb:UpdateTable",
     "dynamodb:DescribeTable",
     "dynamodb:DescribeContinuousBackups",
@@ -150,7 +151,7 @@ def test_terraform_may_manage_the_lease_table_and_nothing_more():
 def test_dynamodb_permissions_stop_at_the_lease_table():
     """Every dynamodb: action names the lease table's one ARN: no other table, no index, no stream, no Scan."""
     granted = set()
-    for statement in STATEMENTS:
+    for statement in ALLOWS:
         dynamodb = [a for a in statement["actions"] if a.startswith("dynamodb:")]
         if not dynamodb:
             continue
@@ -204,16 +205,16 @@ RELEASE_WRITES = {
 
 
 def test_the_release_role_writes_only_what_a_release_changes():
-    writes = {a for s in STATEMENTS if s["role"] == "release" for a in s["actions"] if not READ.match(a)}
+    writes = {a for s in ALLOWS if s["role"] == "release" for a in s["actions"] if not READ.match(a)}
     assert writes <= RELEASE_WRITES, f"the release role may also write {sorted(writes - RELEASE_WRITES)}"
-    iam = {a for s in STATEMENTS if s["role"] == "release" for a in s["actions"] if a.startswith("iam:")}
+    iam = {a for s in ALLOWS if s["role"] == "release" for a in s["actions"] if a.startswith("iam:")}
     assert iam <= {"iam:PassRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies",
                    "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
                    "iam:GetOpenIDConnectProvider"}, sorted(iam)  # fmt: skip
 
 
 def test_the_release_role_passes_only_the_task_roles_and_only_to_ecs():
-    passing = [s for s in STATEMENTS if s["role"] == "release" and "iam:PassRole" in s["actions"]]
+    passing = [s for s in ALLOWS if s["role"] == "release" and "iam:PassRole" in s["actions"]]
     assert [s["sid"] for s in passing] == ["PassTaskRoles"]
     roles = re.findall(r"role/\$\{var\.name\}-([\w-]+)", passing[0]["resources"])
     assert roles == ["task", "task-execution", "migration"] and "*" not in passing[0]["resources"], roles
@@ -222,7 +223,7 @@ def test_the_release_role_passes_only_the_task_roles_and_only_to_ecs():
 
 
 def test_the_state_is_written_only_by_the_infrastructure_role():
-    for s in STATEMENTS:
+    for s in ALLOWS:
         if s["role"] == "release" and {"s3:PutObject", "s3:DeleteObject"} & set(s["actions"]):
             assert s["resources"].endswith('${var.state_key}.tflock"'), f"{s['sid']} writes more than the lock"
 
@@ -236,10 +237,26 @@ def test_the_infrastructure_role_runs_under_its_boundary_and_never_changes_its_o
     own = denies["DenyChangingDeployAccess"]
     assert {"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy",
             "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary"} <= set(own["actions"])  # fmt: skip
-    roles = local_list("own_role_arns")
-    assert all(f"role/${{var.name}}-{name}" in roles for name in ("infrastructure", "release", "status"))
+    roles = local_list("protected_role_arns")
+    protected = ("infrastructure", "release", "status", "guard", "migration", "break-glass")
+    assert all(f"role/${{var.name}}-{name}" in roles for name in protected)
     assert own["resources"] == roles
     assert {"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"} <= set(
         denies["DenyChangingTheBoundary"]["actions"]
     )
-    assert "AdministratorAccess" in INFRASTRUCTURE[INFRASTRUCTURE.index('sid       = "DenyAdministratorAccess"') :]
+    attaching = INFRASTRUCTURE[INFRASTRUCTURE.index('sid       = "DenyAttachingOtherPolicies"') :]
+    assert '"ArnNotEquals"' in attaching[: attaching.index("\n  }\n")]
+
+
+def test_every_role_a_stack_creates_carries_the_workload_boundary():
+    """The infrastructure role may create no role without it (DenyRolesWithoutTheWorkloadBoundary):
+    every role of the stack's modules asks for it, and the environment roots hand it over."""
+    roles = {}
+    for path in sorted((REPO / "infrastructure" / "modules").glob("*/*.tf")):
+        if path.parent.name != "deploy_access":
+            for name, body in re.findall(r'resource "aws_iam_role" "(\w+)" \{\n(.*?)\n\}', path.read_text(), re.S):
+                roles[f"{path.parent.name}.{name}"] = "permissions_boundary = var.permissions_boundary" in body
+    assert len(roles) >= 6 and all(roles.values()), roles
+    for environment in ("staging", "production"):
+        root = (REPO / "infrastructure" / "environments" / environment / "main.tf").read_text()
+        assert "permissions_boundary = module.deploy_access.workload_boundary_arn" in root, environment

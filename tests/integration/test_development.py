@@ -75,8 +75,30 @@ def dev():
         )
 
 
-def test_promote_switches_haproxy_to_the_new_colour_without_failed_requests(dev):
-    assert served_version(dev.balancer.front_url) == f"{IMAGE}:v1"
+@pytest.fixture
+def v1_live_on_blue(dev):
+    """Blue live on v1, whatever the test before left: a rollback from v2 on green gets there."""
+    if dev.weights() != {"blue": 100, "green": 0}:
+        run = dev.play("rollback.yml")
+        assert run.returncode == 0, run.failure_messages() or run.stderr
+    assert dev.weights() == {"blue": 100, "green": 0} and served_version(dev.balancer.front_url) == f"{IMAGE}:v1"
+
+
+@pytest.fixture
+def v2_live_on_green(dev):
+    """Green live on v2 with blue warm on v1, whatever the test before left (the first state, a
+    rollback's or a stopped green): promoting v2 gets there."""
+    if (
+        dev.weights() != {"blue": 0, "green": 100}
+        or served_version(dev.balancer.front_url) != f"{IMAGE}:v2"
+        or served_version(dev.balancer.test_url) != f"{IMAGE}:v1"
+    ):
+        run = dev.play("promote.yml", "-e", f"image={IMAGE}:v2")
+        assert run.returncode == 0, run.failure_messages() or run.stderr
+    assert served_version(dev.balancer.test_url) == f"{IMAGE}:v1"
+
+
+def test_promote_switches_haproxy_to_the_new_colour_without_failed_requests(dev, v1_live_on_blue):
     with Load(dev.balancer.front_url) as load:
         run = dev.play("promote.yml", "-e", f"image={IMAGE}:v2")
     assert run.returncode == 0, run.failure_messages() or run.stderr
@@ -90,21 +112,21 @@ def test_promote_switches_haproxy_to_the_new_colour_without_failed_requests(dev)
     assert record["error_rates"][-1]["verdict"] in ("healthy", "insufficient_data")
 
 
-def test_promoting_the_live_image_again_changes_nothing(dev):
+def test_promoting_the_live_image_again_changes_nothing(dev, v2_live_on_green):
     run = dev.play("promote.yml", "-e", f"image={IMAGE}:v2")
     assert run.returncode == 0, run.failure_messages() or run.stderr
     assert run.changed == 0
     assert dev.weights() == {"blue": 0, "green": 100}
 
 
-def test_check_mode_moves_no_traffic(dev):
+def test_check_mode_moves_no_traffic(dev, v2_live_on_green):
     run = dev.play("promote.yml", "-e", f"image={IMAGE}:v9", "--check")
     assert run.returncode == 0, run.failure_messages() or run.stderr
     assert dev.weights() == {"blue": 0, "green": 100}
     assert served_version(dev.balancer.test_url) == f"{IMAGE}:v1", "check mode must not replace the idle colour"
 
 
-def test_a_release_that_answers_5xx_is_rolled_back_automatically(dev):
+def test_a_release_that_answers_5xx_is_rolled_back_automatically(dev, v2_live_on_green):
     with Load(dev.balancer.front_url, per_second=60):
         run = dev.play(
             "promote.yml", "-e", f"image={IMAGE}:v3", APP_FAULT_PERCENT="50", SWITCHYARD_FAULTY_IMAGE=f"{IMAGE}:v3"
@@ -153,7 +175,7 @@ def test_a_promote_while_another_run_holds_the_lock_file_is_refused(dev):
         lease_file.write_text(json.dumps(held))
 
 
-def test_rollback_returns_traffic_to_the_warm_colour_and_status_reads_it_from_haproxy(dev):
+def test_rollback_returns_traffic_to_the_warm_colour_and_status_reads_it_from_haproxy(dev, v2_live_on_green):
     with Load(dev.balancer.front_url) as load:
         run = dev.play("rollback.yml")
     assert run.returncode == 0, run.failure_messages() or run.stderr
@@ -171,7 +193,7 @@ def test_rollback_returns_traffic_to_the_warm_colour_and_status_reads_it_from_ha
     assert "live colour blue" in shown and f"{IMAGE}:v1" in shown and "rollback succeeded" in shown
 
 
-def test_rollback_to_a_colour_that_is_not_running_is_refused_and_changes_nothing(dev):
+def test_rollback_to_a_colour_that_is_not_running_is_refused_and_changes_nothing(dev, v1_live_on_blue):
     stop_colour(dev.state, "green")  # the idle colour
     deadline = time.monotonic() + 10
     while dev.balancer.command("show stat").count(",DOWN,") < 2 and time.monotonic() < deadline:

@@ -9,12 +9,14 @@ reaches the service, which answers that the resource does not exist (nothing els
 emulator): that is "allowed". AccessDenied is "denied". The playbooks themselves run under the
 release role's policy in tests/integration/test_workflow_runs.py.
 
-What is proved here: IAM escalations, the Terraform state, and each release role on its own
-stack's listeners, services, lease, contract and records and on none of the other environment's.
-What the emulator cannot check is held by tests/infrastructure/test_deploy_policy.py and the
-modules' terraform tests: iam:PassRole (passing the task roles to ECS only; no emulated service
-asks for it), and the statements conditioned on a key the emulator does not supply (the KMS key
-and the network by the Environment tag, attaching policies by iam:PolicyARN).
+What is proved here: IAM escalations (roles only with the workload boundary, no policy but the
+stack's service policies, the guard's and migration's roles out of reach), data that no deploy
+role can destroy (the database and its snapshots, the key, the records), the Terraform state, and
+each release role on its own stack's listeners, services, lease, contract and records and on none
+of the other environment's. Each denial has an allowed neighbour, so a test cannot pass on a role
+that may do nothing. What the emulator cannot check is held by
+tests/infrastructure/test_deploy_policy.py and the modules' terraform tests: the statements
+conditioned on a tag the emulator does not supply (the network by the Environment tag).
 """
 
 from __future__ import annotations
@@ -83,16 +85,38 @@ ESCALATIONS = {
     "a new version of the boundary": lambda iam, env, role: iam.create_policy_version(
         PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/switchyard-{env}-infrastructure-boundary",
         PolicyDocument=ANY_POLICY, SetAsDefault=True),
+    "a new version of the workload boundary": lambda iam, env, role: iam.create_policy_version(
+        PolicyArn=workload_boundary(env), PolicyDocument=ANY_POLICY, SetAsDefault=True),
+    "a role without the workload boundary": lambda iam, env, role: iam.create_role(
+        RoleName=f"switchyard-{env}-admin", AssumeRolePolicyDocument=TRUST),
+    "an admin policy on a role without the boundary": lambda iam, env, role: iam.put_role_policy(
+        RoleName=f"switchyard-{env}-unbounded", PolicyName="more", PolicyDocument=ANY_POLICY),
+    "AdministratorAccess on a bounded stack role": lambda iam, env, role: iam.attach_role_policy(
+        RoleName=f"switchyard-{env}-task", PolicyArn=ADMINISTRATOR_ACCESS),
+    "a policy on the guard's role": lambda iam, env, role: iam.put_role_policy(
+        RoleName=f"switchyard-{env}-guard", PolicyName="more", PolicyDocument=ANY_POLICY),
+    "a new trust for the guard's role": lambda iam, env, role: iam.update_assume_role_policy(
+        RoleName=f"switchyard-{env}-guard", PolicyDocument=TRUST),
+    "a policy on the migration role": lambda iam, env, role: iam.put_role_policy(
+        RoleName=f"switchyard-{env}-migration", PolicyName="more", PolicyDocument=ANY_POLICY),
 }  # fmt: skip
 
 
+def workload_boundary(environment: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:policy/switchyard-{environment}-workload-boundary"
+
+
 @pytest.fixture(scope="module")
-def task_roles(enforcing):
-    """The stacks' task roles, made by the administrator (IAM checks a role by its ARN only once it exists)."""
+def task_roles(enforcing, deploy_access_policies):
+    """The stacks' roles as an administrator's first apply leaves them: the task and guard roles
+    under the workload boundary, and one made before boundaries existed (none)."""
     endpoint, admin, _ = enforcing
     iam = client(endpoint, admin, "iam")
     for environment in ("staging", "production"):
-        iam.create_role(RoleName=f"switchyard-{environment}-task", AssumeRolePolicyDocument=TRUST)
+        for role in ("task", "guard", "migration"):
+            iam.create_role(RoleName=f"switchyard-{environment}-{role}", AssumeRolePolicyDocument=TRUST,
+                            PermissionsBoundary=workload_boundary(environment))  # fmt: skip
+        iam.create_role(RoleName=f"switchyard-{environment}-unbounded", AssumeRolePolicyDocument=TRUST)
     return iam
 
 
@@ -105,15 +129,119 @@ def test_escalations_are_denied(users, task_roles, environment, role, escalation
 
 
 @pytest.mark.parametrize("environment", ["staging", "production"])
-def test_the_infrastructure_role_manages_its_own_stacks_roles(users, task_roles, environment):
+def test_the_infrastructure_role_manages_its_own_stacks_roles_under_the_workload_boundary(
+    users, task_roles, environment
+):
+    """The allowed neighbours of the escalations: what a stack's Terraform does to its roles."""
     iam = users(f"{environment}-infrastructure", "iam")
     own = f"switchyard-{environment}-task"
     assert outcome(lambda: iam.put_role_policy(RoleName=own, PolicyName="task", PolicyDocument=ANY_POLICY)) == "allowed"
     assert outcome(lambda: iam.delete_role_policy(RoleName=own, PolicyName="task")) == "allowed"
+    execution = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    assert outcome(lambda: iam.attach_role_policy(RoleName=own, PolicyArn=execution)) == "allowed"
+    created = f"switchyard-{environment}-worker"
+    assert (
+        outcome(
+            lambda: iam.create_role(
+                RoleName=created, AssumeRolePolicyDocument=TRUST, PermissionsBoundary=workload_boundary(environment)
+            )
+        )  # fmt: skip
+        == "allowed"
+    )
+    assert task_roles.get_role(RoleName=created)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == (
+        workload_boundary(environment)
+    )
     release = users(f"{environment}-release", "iam")
     assert (
         outcome(lambda: release.put_role_policy(RoleName=own, PolicyName="task", PolicyDocument=ANY_POLICY)) == "denied"
     )
+
+
+def task_definition(environment: str, role: str) -> dict:
+    return {
+        "family": f"switchyard-{environment}",
+        "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/switchyard-{environment}-{role}",
+        "containerDefinitions": [{"name": "app", "image": "app:1", "memory": 512}],
+    }
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_the_infrastructure_role_passes_the_task_role_to_ecs_but_never_the_migration_role(
+    users, task_roles, environment
+):
+    ecs = users(f"{environment}-infrastructure", "ecs")
+    assert outcome(lambda: ecs.register_task_definition(**task_definition(environment, "task"))) == "allowed"
+    assert outcome(lambda: ecs.register_task_definition(**task_definition(environment, "migration"))) == "denied"
+    assert outcome(lambda: ecs.register_task_definition(**task_definition(environment, "guard"))) == "denied"
+
+
+@pytest.fixture(scope="module")
+def keys(enforcing):
+    """{environment: key id}: each stack's key, tagged as modules/stack tags it."""
+    endpoint, admin, _ = enforcing
+    kms = client(endpoint, admin, "kms")
+    return {
+        environment: kms.create_key(Tags=[{"TagKey": "Environment", "TagValue": environment}])["KeyMetadata"]["KeyId"]
+        for environment in ("staging", "production")
+    }
+
+
+DESTRUCTIONS = {
+    "delete the database without a final snapshot": lambda c, env, key: c("rds").delete_db_instance(
+        DBInstanceIdentifier=f"switchyard-{env}", SkipFinalSnapshot=True),
+    "turn the database's backups off": lambda c, env, key: c("rds").modify_db_instance(
+        DBInstanceIdentifier=f"switchyard-{env}", BackupRetentionPeriod=0, ApplyImmediately=True),
+    "turn the database's deletion protection off": lambda c, env, key: c("rds").modify_db_instance(
+        DBInstanceIdentifier=f"switchyard-{env}", DeletionProtection=False),
+    "delete a snapshot": lambda c, env, key: c("rds").delete_db_snapshot(
+        DBSnapshotIdentifier=f"switchyard-{env}-final"),
+    "schedule the key's deletion": lambda c, env, key: c("kms").schedule_key_deletion(
+        KeyId=key, PendingWindowInDays=7),
+    "replace the key's policy": lambda c, env, key: c("kms").put_key_policy(
+        KeyId=key, PolicyName="default", Policy=ANY_POLICY),
+    "delete the records": lambda c, env, key: c("logs").delete_log_group(
+        logGroupName=f"/switchyard/switchyard-{env}/deployments"),
+    "shorten the records' retention": lambda c, env, key: c("logs").put_retention_policy(
+        logGroupName=f"/switchyard/switchyard-{env}/deployments", retentionInDays=1),
+    "delete the lease and its kept revisions": lambda c, env, key: c("dynamodb").delete_table(
+        TableName=f"switchyard-{env}-deployment-lease"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ["release", "infrastructure"])
+@pytest.mark.parametrize("environment", ["staging", "production"])
+@pytest.mark.parametrize("destruction", sorted(DESTRUCTIONS))
+def test_no_deploy_role_destroys_data(users, keys, environment, role, destruction):
+    call = DESTRUCTIONS[destruction]
+    assert (
+        outcome(lambda: call(lambda service: users(f"{environment}-{role}", service), environment, keys[environment]))
+        == "denied"
+    )
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_the_infrastructure_role_still_manages_the_stacks_data_resources(users, keys, environment):
+    """The allowed neighbours: what an apply does to the same database, key, log groups and table."""
+    own = lambda service: users(f"{environment}-infrastructure", service)  # noqa: E731
+    database = f"arn:aws:rds:us-east-1:{ACCOUNT}:db:switchyard-{environment}"
+    calls = {
+        "read the database": lambda: own("rds").describe_db_instances(DBInstanceIdentifier=f"switchyard-{environment}"),
+        "tag the database": lambda: own("rds").add_tags_to_resource(
+            ResourceName=database, Tags=[{"Key": "Owner", "Value": "platform"}]),
+        "read its key": lambda: own("kms").describe_key(KeyId=keys[environment]),
+        "rotate its key": lambda: own("kms").enable_key_rotation(KeyId=keys[environment]),
+        "delete the service's log group": lambda: own("logs").delete_log_group(
+            logGroupName=f"/switchyard/switchyard-{environment}/service"),
+        "tag the records": lambda: own("logs").tag_resource(
+            resourceArn=f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/switchyard/switchyard-{environment}/deployments",
+            tags={"Owner": "platform"}),
+        "update the lease table": lambda: own("dynamodb").update_table(
+            TableName=f"switchyard-{environment}-deployment-lease", BillingMode="PAY_PER_REQUEST"),
+    }  # fmt: skip
+    outcomes = {name: outcome(call) for name, call in calls.items()}
+    assert outcomes == dict.fromkeys(calls, "allowed"), outcomes
+    other = users(f"{OTHER[environment]}-infrastructure", "kms")
+    assert outcome(lambda: other.enable_key_rotation(KeyId=keys[environment])) == "denied", "another stack's key"
 
 
 def test_the_infrastructure_role_runs_under_its_boundary(enforcing, users):

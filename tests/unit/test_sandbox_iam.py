@@ -155,3 +155,48 @@ def test_a_users_calls_are_allowed_on_the_resources_its_policy_names_only(user):
 def test_keys_that_are_no_users_are_the_accounts_root(user):
     _, root_ecs = user
     assert outcome(root_ecs.list_clusters) == "allowed"
+
+
+def test_an_iam_request_names_its_role_and_supplies_the_boundary_and_the_policy():
+    boundary = f"arn:aws:iam::{ACCOUNT}:policy/prod-workload-boundary"
+    # A role being created: its ARN (AWS checks it though it does not exist yet), the boundary it asks for.
+    resources, values = sandbox_iam.iam_request(
+        "CreateRole", {"RoleName": "prod-task", "PermissionsBoundary": boundary}, ACCOUNT, "aws", lambda name: None
+    )
+    assert resources == [f"arn:aws:iam::{ACCOUNT}:role/prod-task"]
+    assert values == {"iam:PermissionsBoundary": boundary}
+    # A change to an existing role: the boundary it has; an attachment: the policy attached.
+    _, values = sandbox_iam.iam_request(
+        "AttachRolePolicy", {"RoleName": "prod-task", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        ACCOUNT, "aws", {"prod-task": boundary}.get,
+    )  # fmt: skip
+    assert values == {
+        "iam:PermissionsBoundary": boundary,
+        "iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess",
+    }
+    # A role without a boundary supplies no key (a StringNotEquals deny then applies, as in AWS).
+    _, values = sandbox_iam.iam_request("PutRolePolicy", {"RoleName": "old"}, ACCOUNT, "aws", lambda name: None)
+    assert values == {}
+
+
+def test_handing_a_role_to_a_service_is_checked_as_iam_pass_role():
+    overrides = {"taskRoleArn": "arn:aws:iam::1:role/prod-migration"}
+    checks = sandbox_iam.implied_checks(
+        "ecs", "RunTask", {"taskDefinition": "prod:3", "overrides": overrides}, "us-east-1", ACCOUNT
+    )
+    assert checks == [
+        ("iam:PassRole", ["arn:aws:iam::1:role/prod-migration"],
+         {"aws:RequestedRegion": "us-east-1", "iam:PassedToService": "ecs-tasks.amazonaws.com"}),
+    ]  # fmt: skip
+    assert sandbox_iam.passed_roles("lambda", "UpdateFunctionConfiguration", {"Role": "arn:r"}) == [
+        ("arn:r", "lambda.amazonaws.com")
+    ]
+    assert sandbox_iam.passed_roles("ecs", "RunTask", {"taskDefinition": "prod:3"}) == []
+
+
+def test_databases_snapshots_and_keys_are_named_by_their_arns():
+    rds = lambda action, params: sandbox_iam.request_resources("rds", action, params, "us-east-1", ACCOUNT)[0]  # noqa: E731
+    assert rds("DeleteDBInstance", {"DBInstanceIdentifier": "prod"}) == [ARN % "rds" + "db:prod"]
+    assert rds("DeleteDBSnapshot", {"DBSnapshotIdentifier": "prod-final"}) == [ARN % "rds" + "snapshot:prod-final"]
+    key = sandbox_iam.request_resources("kms", "ScheduleKeyDeletion", {"KeyId": "k-1"}, "us-east-1", ACCOUNT)[0]
+    assert key == [ARN % "kms" + "key/k-1"]

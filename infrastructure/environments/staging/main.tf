@@ -35,6 +35,9 @@ module "stack" {
   guard_package            = var.guard_package
   error_rate_alarm_percent = var.alarm_rule.error_threshold_percent
   guard_min_requests       = var.alarm_rule.min_requests
+  # Every role the stack creates carries the workload boundary: the infrastructure role may
+  # create none without it (modules/deploy_access, boundaries.tf).
+  permissions_boundary = module.deploy_access.workload_boundary_arn
 
   live_desired_count       = var.live_desired_count
   task_cpu                 = var.task_cpu

@@ -42,3 +42,8 @@ output "status_role_arn" {
   description = "The read-only status role for other environments' deploy jobs (staging: set as the AWS_STAGING_STATUS_ROLE_ARN variable of the production environment), or null."
   value       = module.deploy_access.status_role_arn
 }
+
+output "break_glass_role_arn" {
+  description = "The role people assume, with MFA, to modify or delete the database, its snapshots and backups, the key or the records (no pipeline can)."
+  value       = module.deploy_access.break_glass_role_arn
+}

@@ -2,8 +2,11 @@
 # release role (release.tf: promote, rollback, finalize) or the infrastructure role (here:
 # Terraform applies, provision.yml). Each may act on this stack's resources (named "<name>-...")
 # only. The infrastructure role runs under a permissions boundary and may never change its own
-# access, the release role's or the boundary. Describe/List/Get calls and a few creates that AWS
-# cannot scope to a resource ARN are grouped, with the reason, at the end of each policy.
+# access, the release role's, the guard's, the migration's or the boundaries; every role it creates
+# carries the workload boundary (boundaries.tf). Neither role may destroy data: the database, its
+# snapshots and backups, the stack's key and the deployment records are the break-glass role's.
+# Describe/List/Get calls and a few creates that AWS cannot scope to a resource ARN are grouped,
+# with the reason, at the end of each policy.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -25,9 +28,24 @@ locals {
   # The service's own database credentials of modules/database (name_prefix: a suffix follows).
   runtime_secret_arn = "${local.arn}:secretsmanager:${local.region}:${local.account}:secret:${var.name}-database-runtime-*"
   # This module's own roles and the infrastructure role's boundary, by name (no cycle through ARNs).
-  own_role_arns         = ["${local.arn}:iam::${local.account}:role/${var.name}-infrastructure", "${local.arn}:iam::${local.account}:role/${var.name}-release", "${local.arn}:iam::${local.account}:role/${var.name}-status"]
-  boundary_name         = "${var.name}-infrastructure-boundary"
-  boundary_arn          = "${local.arn}:iam::${local.account}:policy/${local.boundary_name}"
+  own_role_arns = ["${local.arn}:iam::${local.account}:role/${var.name}-infrastructure", "${local.arn}:iam::${local.account}:role/${var.name}-release", "${local.arn}:iam::${local.account}:role/${var.name}-status"]
+  # Roles the infrastructure role may never change, besides its own: the guard's switches
+  # production's traffic, the migration's reads the database's master credentials, the break-glass
+  # role may destroy data (an administrator's apply changes them).
+  protected_role_arns = concat(local.own_role_arns, [
+    "${local.arn}:iam::${local.account}:role/${var.name}-guard",
+    "${local.arn}:iam::${local.account}:role/${var.name}-migration",
+    "${local.arn}:iam::${local.account}:role/${var.name}-break-glass",
+  ])
+  boundary_name          = "${var.name}-infrastructure-boundary"
+  boundary_arn           = "${local.arn}:iam::${local.account}:policy/${local.boundary_name}"
+  workload_boundary_name = "${var.name}-workload-boundary"
+  workload_boundary_arn  = "${local.arn}:iam::${local.account}:policy/${local.workload_boundary_name}"
+  # The only managed policies a stack role may carry (ECS's task execution, RDS's monitoring).
+  attachable_policy_arns = [
+    "${local.arn}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+    "${local.arn}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+  ]
   environment_tag_value = split("-", var.name)[length(split("-", var.name)) - 1]
 
   # Reads of what AWS cannot scope to a resource ARN (both roles).
@@ -154,13 +172,13 @@ data "aws_iam_policy_document" "infrastructure" {
       "iam:UpdateAssumeRolePolicy", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
       "iam:DeleteRole", "iam:UpdateRole", "iam:TagRole", "iam:UntagRole",
     ]
-    resources = local.own_role_arns
+    resources = local.protected_role_arns
   }
   statement {
     sid       = "DenyChangingTheBoundary"
     effect    = "Deny"
     actions   = ["iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"]
-    resources = [local.boundary_arn]
+    resources = [local.boundary_arn, local.workload_boundary_arn]
   }
   statement {
     sid       = "DenyRemovingBoundaries"
@@ -169,15 +187,44 @@ data "aws_iam_policy_document" "infrastructure" {
     resources = ["${local.arn}:iam::${local.account}:role/*"]
   }
   statement {
-    sid       = "DenyAdministratorAccess"
+    sid    = "DenyRolesWithoutTheWorkloadBoundary"
+    effect = "Deny"
+    # A role it creates or gives permissions to carries the workload boundary, whatever its policies
+    # say: no role it makes can hold more than a workload needs (no IAM, no data destruction).
+    actions = [
+      "iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+      "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary",
+    ]
+    resources = ["${local.arn}:iam::${local.account}:role/*"]
+    condition {
+      test     = "StringNotEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [local.workload_boundary_arn]
+    }
+  }
+  statement {
+    sid       = "DenyAttachingOtherPolicies"
     effect    = "Deny"
     actions   = ["iam:AttachRolePolicy"]
     resources = ["${local.arn}:iam::${local.account}:role/*"]
     condition {
-      test     = "ArnLike"
+      test     = "ArnNotEquals"
       variable = "iam:PolicyARN"
-      values   = ["${local.arn}:iam::aws:policy/AdministratorAccess", "${local.arn}:iam::aws:policy/IAMFullAccess", "${local.arn}:iam::aws:policy/PowerUserAccess"]
+      values   = local.attachable_policy_arns
     }
+  }
+  statement {
+    sid    = "DenyPassingTheMigrationRole"
+    effect = "Deny"
+    # Terraform never hands it to a service; a release's migration task runs with it.
+    actions   = ["iam:PassRole"]
+    resources = ["${local.arn}:iam::${local.account}:role/${var.name}-migration", "${local.arn}:iam::${local.account}:role/${var.name}-break-glass"]
+  }
+  statement {
+    sid       = "DenyDestroyingData"
+    effect    = "Deny"
+    actions   = local.data_destroying_actions
+    resources = local.data_resources
   }
 
   # --- the deployment contract and records (Terraform creates them; provision reads them) ---------
@@ -240,20 +287,53 @@ data "aws_iam_policy_document" "infrastructure" {
     ]
     resources = ["${local.arn}:iam::${local.account}:role/${var.name}-*"]
   }
+  # Each stack role goes only to the service that runs as it.
   statement {
-    sid       = "StackIamPassToServices"
+    sid       = "StackIamPassToEcs"
     actions   = ["iam:PassRole"]
-    resources = ["${local.arn}:iam::${local.account}:role/${var.name}-*"]
+    resources = ["${local.arn}:iam::${local.account}:role/${var.name}-task", "${local.arn}:iam::${local.account}:role/${var.name}-task-execution"]
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
-      values   = ["ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com", "lambda.amazonaws.com"]
+      values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "StackIamPassToTheGuard"
+    actions   = ["iam:PassRole"]
+    resources = ["${local.arn}:iam::${local.account}:role/${var.name}-guard"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["lambda.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "StackIamPassToFlowLogs"
+    actions   = ["iam:PassRole"]
+    resources = ["${local.arn}:iam::${local.account}:role/${var.name}-vpc-flow-logs"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["vpc-flow-logs.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "StackIamPassToDatabaseMonitoring"
+    actions   = ["iam:PassRole"]
+    resources = ["${local.arn}:iam::${local.account}:role/${var.name}-rds-monitoring"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["monitoring.rds.amazonaws.com"]
     }
   }
   statement {
     sid = "StackDatabase"
     actions = [
-      "rds:CreateDBInstance", "rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:CreateDBSubnetGroup",
+      # Never modify or delete the instance (DenyDestroyingData): its deletion protection, backups
+      # and final snapshot are the break-glass role's.
+      "rds:CreateDBInstance", "rds:CreateDBSubnetGroup",
       "rds:ModifyDBSubnetGroup", "rds:DeleteDBSubnetGroup", "rds:AddTagsToResource",
       "rds:RemoveTagsFromResource", "rds:ListTagsForResource", "rds:DescribeDBInstances",
       "rds:DescribeDBSubnetGroups",
@@ -342,7 +422,7 @@ data "aws_iam_policy_document" "infrastructure" {
     # Terraform creates and reads the lease table (TTL, point-in-time recovery, tags); it is
     # encrypted with the stack's key, whose use StackKey grants (kms:CreateGrant, kms:DescribeKey).
     actions = [
-      "dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:DescribeTable",
+      "dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:DescribeTable",
       "dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups",
       "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive",
       "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource",
@@ -365,9 +445,10 @@ data "aws_iam_policy_document" "infrastructure" {
   statement {
     sid = "StackKey"
     actions = [
-      "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus",
+      # Not its policy nor its deletion (DenyDestroyingData): those are the break-glass role's.
+      "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
       "kms:EnableKeyRotation", "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource",
-      "kms:ScheduleKeyDeletion", "kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey",
+      "kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey",
     ]
     resources = ["${local.arn}:kms:${local.region}:${local.account}:key/*"]
     condition {

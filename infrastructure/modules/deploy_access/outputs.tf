@@ -22,3 +22,13 @@ output "status_role_arn" {
   description = "The read-only status role, when status_reader_environments is set (the AWS_STAGING_STATUS_ROLE_ARN variable of the production environment), else null."
   value       = one(aws_iam_role.status[*].arn)
 }
+
+output "workload_boundary_arn" {
+  description = "The permissions boundary every role of the stack must carry (modules/stack's permissions_boundary)."
+  value       = aws_iam_policy.workload_boundary.arn
+}
+
+output "break_glass_role_arn" {
+  description = "The role people assume, with MFA, to modify or delete the database, its snapshots and backups, the key or the records."
+  value       = aws_iam_role.break_glass.arn
+}

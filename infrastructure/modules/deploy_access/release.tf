@@ -10,6 +10,14 @@ resource "aws_iam_role" "release" {
 }
 
 data "aws_iam_policy_document" "release" {
+  # --- never: destroy or weaken data (boundaries.tf) ----------------------------------------------
+  statement {
+    sid       = "DenyDestroyingData"
+    effect    = "Deny"
+    actions   = local.data_destroying_actions
+    resources = local.data_resources
+  }
+
   # --- every playbook: the deployment contract ---------------------------------------------------
   statement {
     sid       = "ReadDeploymentContract"

@@ -62,6 +62,12 @@ variable "image_push" {
   default     = false
 }
 
+variable "break_glass_principals" {
+  description = "IAM principals (ARNs) that may assume <name>-break-glass, with MFA, to modify or delete the database, its snapshots and backups, the stack's key or the deployment records. null: the account, whose own IAM policies then say who."
+  type        = list(string)
+  default     = null
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)

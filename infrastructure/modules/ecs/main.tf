@@ -35,9 +35,10 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
 
 # Execution role: what ECS itself needs to start a task (pull the image, write logs, read secrets).
 resource "aws_iam_role" "execution" {
-  name               = "${var.name}-task-execution"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
-  tags               = var.tags
+  name                 = "${var.name}-task-execution"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
+  permissions_boundary = var.permissions_boundary
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy_attachment" "execution" {
@@ -68,9 +69,10 @@ resource "aws_iam_role_policy" "read_secrets" {
 # task role with it), which alone may read the database's master credentials, and store the
 # password it draws for the service's own role in the service's secret.
 resource "aws_iam_role" "migration" {
-  name               = "${var.name}-migration"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
-  tags               = var.tags
+  name                 = "${var.name}-migration"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
+  permissions_boundary = var.permissions_boundary
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "migration" {
@@ -96,9 +98,10 @@ resource "aws_iam_role_policy" "migration" {
 
 # Task role: what the service's code may do in AWS. Nothing yet; grant per need.
 resource "aws_iam_role" "task" {
-  name               = "${var.name}-task"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
-  tags               = var.tags
+  name                 = "${var.name}-task"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
+  permissions_boundary = var.permissions_boundary
+  tags                 = var.tags
 }
 
 # The first revision only. Every release registers a new revision of the same family

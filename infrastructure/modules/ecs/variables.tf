@@ -120,3 +120,9 @@ variable "runtime_secret_arn" {
   description = "The service's own credentials: the migration task stores there the password it draws for the service's role."
   type        = string
 }
+
+variable "permissions_boundary" {
+  description = "ARN of the permissions boundary every role of the service carries (deploy_access's workload boundary); null: none (the sandbox)."
+  type        = string
+  default     = null
+}

@@ -199,9 +199,10 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "guard" {
-  name               = local.function_name
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
+  name                 = local.function_name
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary
+  tags                 = var.tags
 }
 
 # What a rollback's fast path needs, on this stack's resources only.

@@ -132,3 +132,9 @@ variable "function_dead_letter_queue" {
   type        = bool
   default     = true
 }
+
+variable "permissions_boundary" {
+  description = "ARN of the permissions boundary every role of the guard carries (deploy_access's workload boundary); null: none (the sandbox)."
+  type        = string
+  default     = null
+}

@@ -51,3 +51,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "permissions_boundary" {
+  description = "ARN of the permissions boundary every role of the network carries (deploy_access's workload boundary); null: none (the sandbox)."
+  type        = string
+  default     = null
+}

@@ -19,6 +19,7 @@ data "aws_partition" "current" {}
 
 module "network" {
   source                  = "../network"
+  permissions_boundary    = var.permissions_boundary
   name                    = local.name
   cidr_block              = var.vpc_cidr
   availability_zones      = var.availability_zones
@@ -73,6 +74,7 @@ module "database" {
 
 module "ecs" {
   source                            = "../ecs"
+  permissions_boundary              = var.permissions_boundary
   name                              = local.name
   private_subnet_ids                = module.network.private_subnet_ids
   security_group_id                 = module.security.tasks_security_group_id
@@ -121,6 +123,7 @@ module "alarms" {
 # The rollback that lives in AWS (modules/guard): alarms -> EventBridge -> Lambda.
 module "guard" {
   source                    = "../guard"
+  permissions_boundary      = var.permissions_boundary
   name                      = local.name
   package                   = var.guard_package
   deployment_parameter_name = local.deployment_parameter_name

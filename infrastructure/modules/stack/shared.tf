@@ -159,9 +159,10 @@ data "aws_iam_policy_document" "rds_monitoring_assume" {
 }
 
 resource "aws_iam_role" "rds_monitoring" {
-  name               = "${local.name}-rds-monitoring"
-  assume_role_policy = data.aws_iam_policy_document.rds_monitoring_assume.json
-  tags               = local.tags
+  name                 = "${local.name}-rds-monitoring"
+  assume_role_policy   = data.aws_iam_policy_document.rds_monitoring_assume.json
+  permissions_boundary = var.permissions_boundary
+  tags                 = local.tags
 }
 
 resource "aws_iam_role_policy_attachment" "rds_monitoring" {

@@ -191,3 +191,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "permissions_boundary" {
+  description = "ARN of the permissions boundary every role of the stack carries (deploy_access's workload boundary); null: none (the sandbox)."
+  type        = string
+  default     = null
+}
