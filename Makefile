@@ -21,17 +21,36 @@ UNIT_TESTS := tests/unit tests/test_collection.py tests/test_image_policy.py \
 	tests/infrastructure/test_workflows.py tests/infrastructure/test_module_readmes.py \
 	tests/infrastructure/test_deploy_policy.py tests/infrastructure/test_database_protection.py
 
-.PHONY: help setup demo test unit lint sandbox-up sandbox-down sandbox-reset build
+.PHONY: help setup deploy-setup locks demo test unit lint sandbox-up sandbox-down sandbox-reset build
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 setup: $(VENV)/.installed $(TF_CLI_CONFIG_FILE) $(COLLECTION) ## create the virtualenv, Terraform CLI config and collection link
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-deploy.txt
 	$(PYTHON_BASE) -m venv $(VENV)
+	@# The runtime first, from the hashed lock the deploy jobs install: the tests run what deploys.
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-deploy.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
+
+deploy-setup: ## the deploy jobs' set-up: the runtime only, every file checked against requirements-deploy.txt's hashes
+	$(PYTHON_BASE) -m venv $(VENV)
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-deploy.txt
+	$(MAKE) $(TF_CLI_CONFIG_FILE) $(COLLECTION)
+
+locks: setup ## regenerate requirements-deploy.txt and app/requirements.lock (hashed) at the versions installed here
+	$(PYTHON_BASE) -m venv .cache/pip-tools && .cache/pip-tools/bin/pip install --quiet pip-tools==7.7.0
+	$(BIN)/pip freeze --exclude-editable > .cache/tested.txt
+	printf 'ansible==12.3.0\nboto3==1.44.8\nbotocore==1.44.8\n' > .cache/deploy.in
+	grep -v '^#' app/requirements.txt > .cache/app.in
+	for lock in requirements-deploy.txt:.cache/deploy.in app/requirements.lock:.cache/app.in; do \
+	  .cache/pip-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-header \
+	    --no-annotate --no-emit-index-url --no-emit-find-links -c .cache/tested.txt \
+	    -o .cache/lock.txt "$${lock#*:}" && \
+	  { sed -n '/^#/p' "$${lock%%:*}"; cat .cache/lock.txt; } > .cache/lock.new && mv .cache/lock.new "$${lock%%:*}"; \
+	done
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(PYTHON_BASE) -m venv $(CHECKOV_VENV)

@@ -15,6 +15,8 @@ Like the sandbox harness, it plays the sample service:
 - the lines go to the container's awslogs stream (prefix/container/task id), as ECS's driver
   writes them; any other command exits 0 with one line saying nothing ran.
 
+And it answers an S3 bucket's default Object Lock retention as S3 does (only Days or Years).
+
 With SWITCHYARD_EMULATOR_IAM=enforce, an IAM user's calls are checked against its policies the way
 AWS checks them (sandbox/sandbox_iam.py).
 
@@ -35,6 +37,7 @@ from pathlib import Path
 from moto import server
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.logs.models import logs_backends
+from moto.s3.models import S3Backend
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "app"))
@@ -133,7 +136,18 @@ def requirements(task_definition):
     return _requirements(counted)
 
 
+_object_lock_configuration = S3Backend.get_object_lock_configuration
+
+
+def object_lock_configuration(self, bucket_name):
+    """moto answers a default retention of 30 days as {Days: 30, Years: 0}; S3 names only the one
+    that is set (amazon.aws.s3_bucket would otherwise rewrite it at every run)."""
+    enabled, mode, days, years = _object_lock_configuration(self, bucket_name)
+    return enabled, mode, days or None, years or None
+
+
 EC2ContainerServiceBackend.run_task = run_task
+S3Backend.get_object_lock_configuration = object_lock_configuration
 EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(requirements)
 
 if __name__ == "__main__":

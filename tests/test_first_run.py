@@ -23,6 +23,7 @@ STAGING_GAPS = [
     'backend.hcl: bucket = "REPLACE-with-your-terraform-state-bucket"',
     "terraform.tfvars: certificate_arn",
     "terraform.tfvars: github_repository",
+    "terraform.tfvars: github_repository_id",
     "terraform.tfvars: state_bucket",
     "switchyard_smoke_base_url is empty",
     "no usable AWS credentials",

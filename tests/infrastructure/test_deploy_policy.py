@@ -11,6 +11,7 @@ from tests.conftest import REPO
 MODULE = REPO / "infrastructure" / "modules" / "deploy_access"
 SOURCE = (MODULE / "main.tf").read_text() + (MODULE / "boundaries.tf").read_text()
 RELEASE_SOURCE = (MODULE / "release.tf").read_text()
+FINALIZE_SOURCE = (MODULE / "finalize.tf").read_text()
 STACK_CONTRACT = (REPO / "infrastructure" / "modules" / "stack" / "contract.tf").read_text()
 STACK_LEASE = (REPO / "infrastructure" / "modules" / "stack" / "lease.tf").read_text()
 
@@ -49,7 +50,10 @@ def statements(policy: str, role: str) -> list[dict]:
     return found
 
 
-STATEMENTS = statements(INFRASTRUCTURE, "infrastructure") + statements(RELEASE, "release")
+FINALIZE = document(FINALIZE_SOURCE, "finalize")
+STATEMENTS = (
+    statements(INFRASTRUCTURE, "infrastructure") + statements(RELEASE, "release") + statements(FINALIZE, "finalize")
+)
 ALLOWS = [s for s in STATEMENTS if s["effect"] == "Allow"]
 
 
@@ -71,7 +75,8 @@ def test_star_resource_only_where_aws_allows_nothing_narrower(statement):
 
 
 def test_only_this_repository_and_environment_may_assume_the_role():
-    assert '"repo:${var.github_repository}:environment:${var.github_environment}"' in SOURCE
+    assert '"repo:${var.github_repository}:environment:${each.value.environment}"' in SOURCE
+    assert '"${local.oidc_url}:repository_id"' in SOURCE and '"${local.oidc_url}:job_workflow_ref"' in SOURCE
     assert '"${local.oidc_url}:aud"' in SOURCE
 
 
@@ -260,3 +265,10 @@ def test_every_role_a_stack_creates_carries_the_workload_boundary():
     for environment in ("staging", "production"):
         root = (REPO / "infrastructure" / "environments" / environment / "main.tf").read_text()
         assert "permissions_boundary = module.deploy_access.workload_boundary_arn" in root, environment
+
+
+def test_the_finalize_role_only_scales_services_and_holds_the_lease():
+    """No listener write, no task definition, no task, no role to pass, no image: it cannot move
+    traffic or run code, only scale the old colour down under the lease."""
+    writes = {a for s in ALLOWS if s["role"] == "finalize" for a in s["actions"] if not READ.match(a)}
+    assert writes == {"ecs:UpdateService", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, writes

@@ -65,3 +65,20 @@ def test_tfvars_name_the_environment_and_the_backend_state(environment):
         f"{backend.get('bucket')}/{backend.get('key')}"
     )
     assert backend.get("key") == f"switchyard/{environment}/terraform.tfstate", backend
+
+
+def test_the_oidc_provider_is_created_once_in_the_account_both_roots_share():
+    """IAM holds one provider per URL and account: a second root creating it fails its first apply."""
+    creating = [
+        environment
+        for environment in REAL
+        if re.search(
+            r"^create_oidc_provider\s*=\s*true", (ENVIRONMENTS / environment / "terraform.tfvars").read_text(), re.M
+        )
+    ]
+    assert creating == ["staging"], creating
+
+
+@pytest.mark.parametrize(("environment", "branch"), [("staging", "develop"), ("production", "main")])
+def test_each_environment_trusts_deploy_yml_on_the_branch_it_deploys_from(environment, branch):
+    assert hcl_strings(ENVIRONMENTS / environment / "terraform.tfvars")["workflow_branch"] == branch

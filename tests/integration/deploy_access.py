@@ -33,6 +33,8 @@ module "staging" {{
   name                 = "switchyard-staging"
   github_repository    = "acme/switchyard"
   github_environment   = "staging"
+  github_repository_id = "123456789"
+  workflow_branch      = "develop"
   state_bucket         = "acme-terraform-state"
   state_key            = "switchyard/staging.tfstate"
   ecr_repository_arn   = "arn:aws:ecr:us-east-1:{account}:repository/switchyard/app"
@@ -43,6 +45,7 @@ module "production" {{
   name                 = "switchyard-production"
   github_repository    = "acme/switchyard"
   github_environment   = "production"
+  github_repository_id = "123456789"
   workflow_branch      = "main"
   create_oidc_provider = false
   state_bucket         = "acme-terraform-state"
@@ -55,10 +58,12 @@ output "policies" {{
     staging = {{
       release        = module.staging.release_policy_json
       infrastructure = module.staging.infrastructure_policy_json
+      finalize       = module.staging.finalize_policy_json
     }}
     production = {{
       release        = module.production.release_policy_json
       infrastructure = module.production.infrastructure_policy_json
+      finalize       = module.production.finalize_policy_json
     }}
   }}
 }}

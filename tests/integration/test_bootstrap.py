@@ -13,7 +13,7 @@ pytestmark = pytest.mark.sandbox
 BUCKET = "switchyard-pytest-terraform-state"
 
 
-def test_bootstrap_creates_a_private_versioned_encrypted_bucket_once(run_playbook, aws):
+def test_bootstrap_creates_a_private_versioned_locked_encrypted_bucket_once(run_playbook, aws):
     s3 = aws("s3")
     name = ["-e", f"switchyard_state_bucket={BUCKET}"]
 
@@ -25,6 +25,10 @@ def test_bootstrap_creates_a_private_versioned_encrypted_bucket_once(run_playboo
     assert first.returncode == 0, first.failure_messages() or first.stderr
     assert first.changed > 0
     assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+    lock = s3.get_object_lock_configuration(Bucket=BUCKET)["ObjectLockConfiguration"]
+    assert lock["ObjectLockEnabled"] == "Enabled", lock
+    retention = lock["Rule"]["DefaultRetention"]
+    assert (retention["Mode"], retention["Days"]) == ("GOVERNANCE", 30), lock
     rule = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     block = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
@@ -41,3 +45,15 @@ def test_bootstrap_refuses_the_placeholder_bucket_before_any_aws_call():
     result = playbook_runner(offline, "staging")("bootstrap.yml")
     message = " ".join(result.failure_messages())
     assert result.returncode != 0 and "No state bucket to create" in message and "backend.hcl" in message, message
+
+
+def test_a_state_bucket_without_object_lock_is_named_with_how_to_turn_it_on(run_playbook, aws):
+    """An older bootstrap's bucket: amazon.aws cannot enable Object Lock on it, so the run says how."""
+    old = f"{BUCKET}-unlocked"
+    aws("s3").create_bucket(Bucket=old)
+    aws("s3").put_bucket_versioning(Bucket=old, VersioningConfiguration={"Status": "Enabled"})
+    run = run_playbook("bootstrap.yml", "-e", f"switchyard_state_bucket={old}")
+    message = " ".join(run.failure_messages())
+    assert run.returncode != 0 and "without Object Lock" in message and "put-object-lock-configuration" in message, (
+        message
+    )

@@ -27,6 +27,7 @@ COMMIT = "5d41402abc4b2a76b9719d911017c592ae14f0c8"
 ROLES = {  # the GitHub environment's variable -> the role of that environment it names
     "AWS_RELEASE_ROLE_ARN": "arn:aws:iam::123456789012:role/switchyard-{environment}-release",
     "AWS_INFRASTRUCTURE_ROLE_ARN": "arn:aws:iam::123456789012:role/switchyard-{environment}-infrastructure",
+    "AWS_FINALIZE_ROLE_ARN": "arn:aws:iam::123456789012:role/switchyard-{environment}-finalize",
 }
 STATUS_ROLE = "arn:aws:iam::123456789012:role/switchyard-staging-status"
 # The emulator's credentials stand for each role (it enforces no IAM here).
@@ -40,8 +41,9 @@ def pushed_by_digest(step, env) -> dict:
 
 
 def already_set_up(step, env) -> dict:
-    """Terraform and the virtualenv: this machine's `make setup` has made both."""
-    assert "make setup" in step["run"], "the set-up step changed: model it again"
+    """Terraform and the virtualenv: this machine's `make setup` has made both (a deploy job's
+    `make deploy-setup` installs the runtime part of it, from the same hashed lock)."""
+    assert "make deploy-setup" in step["run"], "the set-up step changed: model it again"
     return {}
 
 
@@ -178,7 +180,7 @@ def signed_by(production, production_aws, deploy_access_policies):
     return runner
 
 
-def test_promote_status_rollback_and_finalize_pass_with_exactly_the_release_roles_policy(signed_by, production_aws):
+def test_promote_status_rollback_and_finalize_pass_with_exactly_their_roles_policies(signed_by, production_aws):
     for refused, why in ((signed_by(None), "no policy"), (signed_by("release", "staging"), "staging's release role")):
         run = refused("status.yml")
         assert run.returncode != 0, f"a user with {why} read production's status: IAM is not enforced"
@@ -188,14 +190,15 @@ def test_promote_status_rollback_and_finalize_pass_with_exactly_the_release_role
     image = f"{REPOSITORY}@sha256:{hashlib.sha256(b'least privilege').hexdigest()}"
     production = contract(production_aws, "production")
     before = live_image(production_aws, production)
-    for playbook, *args in (
-        ("status.yml",),
-        ("promote.yml", "-e", f"image={image}", *FAST, "-e", "switchyard_standby_seconds=0"),
-        ("rollback.yml",),
-        ("finalize.yml",),
+    finalize = signed_by("finalize")
+    for role, playbook, *args in (
+        (release, "status.yml"),
+        (release, "promote.yml", "-e", f"image={image}", *FAST, "-e", "switchyard_standby_seconds=0"),
+        (release, "rollback.yml"),
+        (finalize, "finalize.yml"),
     ):
-        run = release(playbook, *args)
-        assert run.returncode == 0, f"{playbook} under the release role: {run.failure_messages() or run.stderr}"
+        run = role(playbook, *args)
+        assert run.returncode == 0, f"{playbook} under its role: {run.failure_messages() or run.stderr}"
         if playbook == "promote.yml":
             assert live_image(production_aws, production) == image
     assert live_image(production_aws, production) == before, "the rollback restored the release before"

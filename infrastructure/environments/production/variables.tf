@@ -114,10 +114,14 @@ variable "github_repository" {
   type        = string
 }
 
-variable "workflow_branch" {
-  description = "When set, only this repository's deploy, rollback and finalize workflows as they are on this branch may assume the deploy role (production: main)."
+variable "github_repository_id" {
+  description = "The repository's numeric id (gh api repos/OWNER/NAME --jq .id): the roles' trust checks it, so a renamed or re-created repository gets no role."
   type        = string
-  default     = null
+}
+
+variable "workflow_branch" {
+  description = "The branch whose deploy.yml deploys this environment (staging: develop, production: main); rollback.yml and finalize.yml are trusted from the default branch, main."
+  type        = string
 }
 
 variable "status_reader_environments" {

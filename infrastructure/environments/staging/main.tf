@@ -59,6 +59,7 @@ module "deploy_access" {
   source                     = "../../modules/deploy_access"
   name                       = local.name
   github_repository          = var.github_repository
+  github_repository_id       = var.github_repository_id
   github_environment         = var.environment
   workflow_branch            = var.workflow_branch
   status_reader_environments = var.status_reader_environments

@@ -47,3 +47,8 @@ output "break_glass_role_arn" {
   description = "The role people assume, with MFA, to modify or delete the database, its snapshots and backups, the key or the records (no pipeline can)."
   value       = module.deploy_access.break_glass_role_arn
 }
+
+output "finalize_role_arn" {
+  description = "Set as the AWS_FINALIZE_ROLE_ARN variable of the <environment>-finalize GitHub environment (the scheduled finalize)."
+  value       = module.deploy_access.finalize_role_arn
+}

@@ -15,10 +15,12 @@ bootstrap_image = "public.ecr.aws/nginx/nginx:1.27-alpine"
 alarm_topic_arns = ["arn:aws:sns:eu-west-1:111111111111:REPLACE-with-your-alarm-topic"]
 # The GitHub repository whose deploy workflows may assume the deploy role (OIDC).
 github_repository = "REPLACE-owner/switchyard"
+# Its numeric id: the trust checks it, not only the name.
+github_repository_id = "000000000" # REPLACE-with: gh api repos/OWNER/NAME --jq .id
 # Environments whose deploy job reads this one's live digest through a read-only role.
 status_reader_environments = ["production"]
-# Only the repository's workflow files on this branch may assume the deploy role (null: any).
-workflow_branch = null
+# The branch whose deploy.yml deploys here (rollback.yml and finalize.yml: from main).
+workflow_branch = "develop"
 # GitHub's OIDC provider: staging creates it (one per account).
 create_oidc_provider = true
 # Same bucket and key as backend.hcl.

@@ -1,6 +1,6 @@
 # GitHub Actions reaches AWS through OIDC (no long-lived keys) and assumes, per environment, the
-# release role (release.tf: promote, rollback, finalize) or the infrastructure role (here:
-# Terraform applies, provision.yml). Each may act on this stack's resources (named "<name>-...")
+# release role (release.tf: promote, rollback), the finalize role (finalize.tf) or the
+# infrastructure role (here: Terraform applies, provision.yml). Each may act on this stack's resources (named "<name>-...")
 # only. The infrastructure role runs under a permissions boundary and may never change its own
 # access, the release role's, the guard's, the migration's or the boundaries; every role it creates
 # carries the workload boundary (boundaries.tf). Neither role may destroy data: the database, its
@@ -28,7 +28,7 @@ locals {
   # The service's own database credentials of modules/database (name_prefix: a suffix follows).
   runtime_secret_arn = "${local.arn}:secretsmanager:${local.region}:${local.account}:secret:${var.name}-database-runtime-*"
   # This module's own roles and the infrastructure role's boundary, by name (no cycle through ARNs).
-  own_role_arns = ["${local.arn}:iam::${local.account}:role/${var.name}-infrastructure", "${local.arn}:iam::${local.account}:role/${var.name}-release", "${local.arn}:iam::${local.account}:role/${var.name}-status"]
+  own_role_arns = ["${local.arn}:iam::${local.account}:role/${var.name}-infrastructure", "${local.arn}:iam::${local.account}:role/${var.name}-release", "${local.arn}:iam::${local.account}:role/${var.name}-finalize", "${local.arn}:iam::${local.account}:role/${var.name}-status"]
   # Roles the infrastructure role may never change, besides its own: the guard's switches
   # production's traffic, the migration's reads the database's master credentials, the break-glass
   # role may destroy data (an administrator's apply changes them).
@@ -123,7 +123,27 @@ locals {
   oidc_provider_arn = var.create_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : data.aws_iam_openid_connect_provider.github[0].arn
 }
 
+locals {
+  # Who may assume each role: a job of this repository (by its immutable id, which a renamed or
+  # re-created repository does not keep), in one GitHub environment, running one of the named
+  # workflow files as it is on one branch (job_workflow_ref): a workflow edited on another branch
+  # cannot assume it. Deploys come from the environment's branch; a rollback is dispatched, and
+  # finalize is scheduled, from the default branch. finalize has its own environment (no
+  # reviewers to click through every 15 minutes) and role (finalize.tf).
+  trusts = {
+    deploy = {
+      environment = var.github_environment
+      workflows   = distinct(["deploy.yml@refs/heads/${var.workflow_branch}", "rollback.yml@refs/heads/${var.default_branch}"])
+    }
+    finalize = {
+      environment = "${var.github_environment}-finalize"
+      workflows   = ["finalize.yml@refs/heads/${var.default_branch}"]
+    }
+  }
+}
+
 data "aws_iam_policy_document" "assume" {
+  for_each = local.trusts
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
     principals {
@@ -135,28 +155,32 @@ data "aws_iam_policy_document" "assume" {
       variable = "${local.oidc_url}:aud"
       values   = ["sts.amazonaws.com"]
     }
-    # Only jobs of this repository running in this GitHub environment.
     condition {
       test     = "StringEquals"
       variable = "${local.oidc_url}:sub"
-      values   = ["repo:${var.github_repository}:environment:${var.github_environment}"]
+      values   = ["repo:${var.github_repository}:environment:${each.value.environment}"]
     }
-    # And, where a branch is named (production: main), only this repository's own workflow files
-    # as they are on that branch: a workflow edited on another branch cannot assume the role.
-    dynamic "condition" {
-      for_each = var.workflow_branch == null ? [] : [var.workflow_branch]
-      content {
-        test     = "StringEquals"
-        variable = "${local.oidc_url}:job_workflow_ref"
-        values   = [for file in var.workflow_files : "${var.github_repository}/.github/workflows/${file}@refs/heads/${condition.value}"]
-      }
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_url}:repository_id"
+      values   = [var.github_repository_id]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_url}:environment"
+      values   = [each.value.environment]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_url}:job_workflow_ref"
+      values   = [for workflow in each.value.workflows : "${var.github_repository}/.github/workflows/${workflow}"]
     }
   }
 }
 
 resource "aws_iam_role" "infrastructure" {
   name                 = "${var.name}-infrastructure"
-  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  assume_role_policy   = data.aws_iam_policy_document.assume["deploy"].json
   max_session_duration = 7200
   permissions_boundary = aws_iam_policy.infrastructure_boundary.arn
   tags                 = var.tags

@@ -32,3 +32,13 @@ output "break_glass_role_arn" {
   description = "The role people assume, with MFA, to modify or delete the database, its snapshots and backups, the key or the records."
   value       = aws_iam_role.break_glass.arn
 }
+
+output "finalize_role_arn" {
+  description = "Role of the scheduled finalize.yml (the AWS_FINALIZE_ROLE_ARN variable of the <environment>-finalize GitHub environment): scales the old colour down, nothing else."
+  value       = aws_iam_role.finalize.arn
+}
+
+output "finalize_policy_json" {
+  description = "The finalize role's permissions, for review and for the tests."
+  value       = data.aws_iam_policy_document.finalize.json
+}

@@ -1,10 +1,10 @@
-# The release role: what promote.yml, rollback.yml and finalize.yml need, and no IAM write (only
-# passing the stack's two task roles to ECS). The deploy, rollback and finalize jobs assume it;
-# Terraform applies go through the infrastructure role (main.tf).
+# The release role: what promote.yml and rollback.yml need, and no IAM write (only passing the
+# stack's task roles to ECS). The deploy and rollback jobs assume it; finalize has its own role
+# (finalize.tf), Terraform applies go through the infrastructure role (main.tf).
 
 resource "aws_iam_role" "release" {
   name                 = "${var.name}-release"
-  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  assume_role_policy   = data.aws_iam_policy_document.assume["deploy"].json
   max_session_duration = 7200
   tags                 = var.tags
 }

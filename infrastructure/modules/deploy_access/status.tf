@@ -24,11 +24,16 @@ data "aws_iam_policy_document" "status_assume" {
       variable = "${local.oidc_url}:sub"
       values   = [for environment in var.status_reader_environments : "repo:${var.github_repository}:environment:${environment}"]
     }
-    # Only the deploy workflow as it is on main reads across environments.
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_url}:repository_id"
+      values   = [var.github_repository_id]
+    }
+    # Only the deploy workflow as it is on the default branch reads across environments.
     condition {
       test     = "StringEquals"
       variable = "${local.oidc_url}:job_workflow_ref"
-      values   = ["${var.github_repository}/.github/workflows/deploy.yml@refs/heads/main"]
+      values   = ["${var.github_repository}/.github/workflows/deploy.yml@refs/heads/${var.default_branch}"]
     }
   }
 }

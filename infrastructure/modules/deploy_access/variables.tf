@@ -17,16 +17,28 @@ variable "github_environment" {
   type        = string
 }
 
-variable "workflow_branch" {
-  description = "When set, only the repository's workflow_files on this branch may assume the role (the OIDC job_workflow_ref claim); production: main. null: any workflow of the environment."
+variable "github_repository_id" {
+  description = "The repository's immutable numeric id (gh api repos/OWNER/NAME --jq .id): the trust checks it, so a repository renamed or re-created under the same name gets no role."
   type        = string
-  default     = null
+  validation {
+    condition     = can(regex("^[0-9]+$", var.github_repository_id))
+    error_message = "github_repository_id is the repository's numeric id, e.g. 123456789 (gh api repos/OWNER/NAME --jq .id)."
+  }
 }
 
-variable "workflow_files" {
-  description = "The workflow files (in .github/workflows) that may assume the role when workflow_branch is set."
-  type        = list(string)
-  default     = ["deploy.yml", "rollback.yml", "finalize.yml"]
+variable "workflow_branch" {
+  description = "The branch whose deploy.yml deploys this environment (staging: develop, production: main): only that file on that branch may assume the deploy roles."
+  type        = string
+  validation {
+    condition     = length(var.workflow_branch) > 0
+    error_message = "workflow_branch names the branch this environment deploys from, e.g. main."
+  }
+}
+
+variable "default_branch" {
+  description = "The repository's default branch: rollback.yml (dispatched) and finalize.yml (scheduled) run from it, and only from it may they assume their roles."
+  type        = string
+  default     = "main"
 }
 
 variable "status_reader_environments" {

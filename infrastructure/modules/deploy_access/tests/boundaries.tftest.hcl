@@ -21,12 +21,14 @@ mock_provider "aws" {
 }
 
 variables {
-  name               = "switchyard-production"
-  github_repository  = "acme/switchyard"
-  github_environment = "production"
-  state_bucket       = "acme-terraform-state"
-  state_key          = "switchyard/production.tfstate"
-  ecr_repository_arn = "arn:aws:ecr:eu-west-1:111111111111:repository/switchyard/app"
+  name                 = "switchyard-production"
+  github_repository    = "acme/switchyard"
+  github_environment   = "production"
+  state_bucket         = "acme-terraform-state"
+  state_key            = "switchyard/production.tfstate"
+  ecr_repository_arn   = "arn:aws:ecr:eu-west-1:111111111111:repository/switchyard/app"
+  github_repository_id = "123456789"
+  workflow_branch      = "main"
 }
 
 run "a_role_is_created_or_given_permissions_only_with_the_workload_boundary" {
@@ -60,7 +62,7 @@ run "a_role_is_created_or_given_permissions_only_with_the_workload_boundary" {
 run "the_roles_that_hold_productions_keys_are_out_of_reach" {
   command = plan
   assert {
-    condition = alltrue([for role in ["infrastructure", "release", "status", "guard", "migration", "break-glass"] :
+    condition = alltrue([for role in ["infrastructure", "release", "finalize", "status", "guard", "migration", "break-glass"] :
       anytrue([for s in data.aws_iam_policy_document.infrastructure.statement :
         s.effect == "Deny" && contains(s.resources, "arn:aws:iam::111111111111:role/switchyard-production-${role}")
         && alltrue([for a in ["iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole"] : contains(s.actions, a)])
@@ -87,7 +89,7 @@ run "the_roles_that_hold_productions_keys_are_out_of_reach" {
 run "no_deploy_role_or_workload_destroys_data_and_break_glass_needs_mfa" {
   command = plan
   assert {
-    condition = alltrue([for document in [data.aws_iam_policy_document.infrastructure, data.aws_iam_policy_document.release, data.aws_iam_policy_document.workload_boundary] :
+    condition = alltrue([for document in [data.aws_iam_policy_document.infrastructure, data.aws_iam_policy_document.release, data.aws_iam_policy_document.finalize, data.aws_iam_policy_document.workload_boundary] :
       anytrue([for s in document.statement :
         s.effect == "Deny"
         && alltrue([for a in ["rds:DeleteDBInstance", "rds:ModifyDBInstance", "rds:DeleteDBSnapshot", "rds:DeleteDBInstanceAutomatedBackup", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "logs:DeleteLogGroup", "logs:PutRetentionPolicy"] : contains(s.actions, a)])

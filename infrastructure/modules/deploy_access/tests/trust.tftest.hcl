@@ -1,5 +1,6 @@
-# Who may assume the deploy role: jobs of this repository in this GitHub environment, and, with a
-# branch named (production: main), only the repository's own workflow files on that branch.
+# Who may assume the deploy roles: jobs of this repository (by its id) in this GitHub environment,
+# running deploy.yml as it is on the environment's branch or rollback.yml as it is on the default
+# branch; the finalize role: finalize.yml on the default branch, in <environment>-finalize.
 mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
@@ -19,38 +20,69 @@ mock_provider "aws" {
 }
 
 variables {
-  name               = "switchyard-production"
-  github_repository  = "acme/switchyard"
-  github_environment = "production"
-  state_bucket       = "acme-terraform-state"
-  state_key          = "switchyard/production.tfstate"
-  ecr_repository_arn = "arn:aws:ecr:eu-west-1:111111111111:repository/switchyard/app"
+  name                 = "switchyard-production"
+  github_repository    = "acme/switchyard"
+  github_environment   = "production"
+  state_bucket         = "acme-terraform-state"
+  state_key            = "switchyard/production.tfstate"
+  ecr_repository_arn   = "arn:aws:ecr:eu-west-1:111111111111:repository/switchyard/app"
+  github_repository_id = "123456789"
+  workflow_branch      = "main"
 }
 
-run "production_binds_the_workflow_files_on_main" {
+run "production_binds_the_repository_the_environment_and_the_workflow_files_on_main" {
   command = plan
-  variables {
-    workflow_branch = "main"
-  }
   assert {
-    condition = toset(one([for c in data.aws_iam_policy_document.assume.statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:job_workflow_ref"])) == toset([
+    condition = toset(one([for c in data.aws_iam_policy_document.assume["deploy"].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:job_workflow_ref"])) == toset([
       "acme/switchyard/.github/workflows/deploy.yml@refs/heads/main",
       "acme/switchyard/.github/workflows/rollback.yml@refs/heads/main",
-      "acme/switchyard/.github/workflows/finalize.yml@refs/heads/main",
     ])
-    error_message = "With workflow_branch main, only deploy.yml, rollback.yml and finalize.yml of this repository on main may assume the role."
+    error_message = "Only deploy.yml and rollback.yml of this repository on main may assume production's deploy roles."
   }
   assert {
-    condition     = toset(one([for c in data.aws_iam_policy_document.assume.statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:sub"])) == toset(["repo:acme/switchyard:environment:production"])
-    error_message = "The subject must stay bound to the repository and the environment."
+    condition = alltrue([for trust in ["deploy", "finalize"] :
+      one([for c in data.aws_iam_policy_document.assume[trust].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:repository_id"]) == tolist(["123456789"])
+    ])
+    error_message = "Every trust checks the repository's immutable id."
+  }
+  assert {
+    condition = (
+      toset(one([for c in data.aws_iam_policy_document.assume["deploy"].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:sub"])) == toset(["repo:acme/switchyard:environment:production"])
+      && one([for c in data.aws_iam_policy_document.assume["deploy"].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:environment"]) == tolist(["production"])
+    )
+    error_message = "The subject and the environment claim must stay bound to the repository and the environment."
   }
 }
 
-run "without_a_branch_the_environment_alone_decides" {
+run "staging_deploys_from_develop_and_rolls_back_from_main" {
+  command = plan
+  variables {
+    name               = "switchyard-staging"
+    github_environment = "staging"
+    workflow_branch    = "develop"
+  }
+  assert {
+    condition = toset(one([for c in data.aws_iam_policy_document.assume["deploy"].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:job_workflow_ref"])) == toset([
+      "acme/switchyard/.github/workflows/deploy.yml@refs/heads/develop",
+      "acme/switchyard/.github/workflows/rollback.yml@refs/heads/main",
+    ])
+    error_message = "Staging's deploy roles trust deploy.yml on develop and rollback.yml on main, and nothing else."
+  }
+}
+
+run "finalize_has_its_own_environment_and_role" {
   command = plan
   assert {
-    condition     = length([for c in data.aws_iam_policy_document.assume.statement[0].condition : c if c.variable == "token.actions.githubusercontent.com:job_workflow_ref"]) == 0
-    error_message = "Without workflow_branch there is no job_workflow_ref condition."
+    condition = (
+      aws_iam_role.finalize.name == "switchyard-production-finalize"
+      && one([for c in data.aws_iam_policy_document.assume["finalize"].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:environment"]) == tolist(["production-finalize"])
+      && one([for c in data.aws_iam_policy_document.assume["finalize"].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:job_workflow_ref"]) == tolist(["acme/switchyard/.github/workflows/finalize.yml@refs/heads/main"])
+    )
+    error_message = "finalize.yml on main, in production-finalize, assumes <name>-finalize only."
+  }
+  assert {
+    condition     = !anytrue([for s in data.aws_iam_policy_document.finalize.statement : s.effect != "Deny" && anytrue([for a in s.actions : contains(["elasticloadbalancing:ModifyListener", "ecs:RegisterTaskDefinition", "ecs:RunTask", "iam:PassRole", "ecr:PutImage"], a)])])
+    error_message = "The finalize role moves no traffic and runs no code."
   }
 }
 
@@ -69,6 +101,7 @@ run "staging_lets_productions_deploy_job_read_its_status_and_nothing_more" {
     condition = (
       toset(one([for c in data.aws_iam_policy_document.status_assume[0].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:sub"])) == toset(["repo:acme/switchyard:environment:production"])
       && toset(one([for c in data.aws_iam_policy_document.status_assume[0].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:job_workflow_ref"])) == toset(["acme/switchyard/.github/workflows/deploy.yml@refs/heads/main"])
+      && one([for c in data.aws_iam_policy_document.status_assume[0].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:repository_id"]) == tolist(["123456789"])
     )
     error_message = "Only production's deploy.yml on main may assume staging's status role."
   }
