@@ -17,7 +17,7 @@ COLLECTION := .collections/ansible_collections/switchyard/bluegreen
 TEST_WORKERS ?= 2
 # The tests that need no emulator, no Terraform and no service: plugins' and modules' contracts with
 # stubbed clients, pure decisions, the harness's logic, workflow and policy documents.
-UNIT_TESTS := tests/unit tests/test_collection.py tests/test_image_policy.py \
+UNIT_TESTS := tests/unit tests/test_collection.py tests/test_image_policy.py tests/test_locks.py \
 	tests/infrastructure/test_workflows.py tests/infrastructure/test_module_readmes.py \
 	tests/infrastructure/test_deploy_policy.py tests/infrastructure/test_database_protection.py
 
@@ -43,7 +43,7 @@ deploy-setup: ## the deploy jobs' set-up: the runtime only, every file checked a
 locks: setup ## regenerate requirements-deploy.txt and app/requirements.lock (hashed) at the versions installed here
 	$(PYTHON_BASE) -m venv .cache/pip-tools && .cache/pip-tools/bin/pip install --quiet pip-tools==7.7.0
 	$(BIN)/pip freeze --exclude-editable > .cache/tested.txt
-	printf 'ansible==12.3.0\nboto3==1.44.8\nbotocore==1.44.8\n' > .cache/deploy.in
+	grep -E '^(ansible|boto3|botocore)==' requirements.txt | sed 's/ *#.*//' > .cache/deploy.in
 	grep -v '^#' app/requirements.txt > .cache/app.in
 	for lock in requirements-deploy.txt:.cache/deploy.in app/requirements.lock:.cache/app.in; do \
 	  .cache/pip-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-header \

@@ -215,7 +215,8 @@ def test_the_release_role_writes_only_what_a_release_changes():
     iam = {a for s in ALLOWS if s["role"] == "release" for a in s["actions"] if a.startswith("iam:")}
     assert iam <= {"iam:PassRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies",
                    "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
-                   "iam:GetOpenIDConnectProvider"}, sorted(iam)  # fmt: skip
+                   "iam:GetOpenIDConnectProvider", "iam:GetPolicy", "iam:GetPolicyVersion",
+                   "iam:ListPolicyTags", "iam:ListOpenIDConnectProviders"}, sorted(iam)  # fmt: skip
 
 
 def test_the_release_role_passes_only_the_task_roles_and_only_to_ecs():

@@ -286,7 +286,12 @@ def test_cold_rollback_scales_the_previous_colour_up_first(sandbox, run_playbook
     assert sandbox.records()[0]["rollback_kind"] == "cold"
 
 
-def test_status_reports_live_colour_and_history(sandbox, run_playbook, first_release):
+def test_status_reports_live_colour_and_history(sandbox, promote, run_playbook, first_release):
+    # Its own history, whatever ran before it: a promote, then its rollback.
+    promoted = promote(f"{REPO_IMAGE}:status-v2")
+    assert promoted.returncode == 0, promoted.failure_messages() or promoted.stderr
+    rolled = run_playbook("rollback.yml")
+    assert rolled.returncode == 0, rolled.failure_messages() or rolled.stderr
     run = run_playbook("status.yml")
     assert run.returncode == 0, run.failure_messages() or run.stderr
     shown = json.dumps(run.report)

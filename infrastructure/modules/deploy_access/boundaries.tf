@@ -31,6 +31,8 @@ locals {
     local.lease_table_arn,
   ]
   break_glass_principals = coalesce(var.break_glass_principals, ["${local.arn}:iam::${local.account}:root"])
+  # The database's master credentials: RDS names the secret it manages rds!<id>.
+  master_secret_arn = "${local.arn}:secretsmanager:${local.region}:${local.account}:secret:rds!*"
 }
 
 # The union of what the stack's workloads need (modules/ecs, modules/guard, modules/network,
@@ -51,9 +53,27 @@ data "aws_iam_policy_document" "workload_boundary" {
     resources = [var.ecr_repository_arn]
   }
   statement {
-    sid       = "ReadAndSetTheDatabaseSecrets"
-    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]
-    resources = ["${local.arn}:secretsmanager:${local.region}:${local.account}:secret:rds!*", local.runtime_secret_arn]
+    sid       = "ReadTheDatabaseSecrets"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [local.master_secret_arn, local.runtime_secret_arn]
+  }
+  statement {
+    sid       = "SetTheServicesPassword"
+    actions   = ["secretsmanager:PutSecretValue"]
+    resources = [local.runtime_secret_arn]
+  }
+  statement {
+    sid    = "OnlyTheMigrationRoleReadsTheMasterSecret"
+    effect = "Deny"
+    # Any other bounded role (one the infrastructure role makes, or a task definition naming the
+    # secret for the execution role to fetch) is refused the master credentials.
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [local.master_secret_arn]
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = ["${local.arn}:iam::${local.account}:role/${var.name}-migration"]
+    }
   }
   statement {
     sid       = "UseTheStackKey"

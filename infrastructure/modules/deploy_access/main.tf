@@ -63,6 +63,7 @@ locals {
     "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions",
     "logs:DescribeLogGroups", "cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData",
     "kms:ListAliases", "ecr:GetAuthorizationToken", "sts:GetCallerIdentity",
+    "iam:ListOpenIDConnectProviders", # the account's provider, when another root created it
     "ssm:DescribeParameters",
   ]
   # What a Terraform plan reads of the stack's resources besides those (the release role, for a
@@ -70,7 +71,7 @@ locals {
   stack_reads = [
     "ecs:DescribeClusters",
     "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
-    "iam:ListInstanceProfilesForRole", "iam:GetOpenIDConnectProvider",
+    "iam:ListInstanceProfilesForRole", "iam:GetOpenIDConnectProvider", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyTags",
     "rds:DescribeDBInstances", "rds:DescribeDBSubnetGroups", "rds:ListTagsForResource",
     "secretsmanager:DescribeSecret",
     "logs:ListTagsForResource",
@@ -91,6 +92,8 @@ locals {
     "${local.arn}:ecs:${local.region}:${local.account}:cluster/${var.name}",
     "${local.arn}:iam::${local.account}:role/${var.name}-*",
     "${local.arn}:iam::${local.account}:oidc-provider/${local.oidc_url}",
+    local.boundary_arn,
+    local.workload_boundary_arn,
     "${local.arn}:rds:${local.region}:${local.account}:db:${var.name}",
     "${local.arn}:rds:${local.region}:${local.account}:subgrp:${var.name}",
     "${local.arn}:secretsmanager:${local.region}:${local.account}:secret:rds!*",
@@ -111,6 +114,10 @@ resource "aws_iam_openid_connect_provider" "github" {
   url            = "https://${local.oidc_url}"
   client_id_list = ["sts.amazonaws.com"]
   tags           = var.tags
+  # Every role's trust names it: create_oidc_provider turned false by mistake must not delete it.
+  lifecycle {
+    prevent_destroy = true
+  }
 }
 
 data "aws_iam_openid_connect_provider" "github" {
@@ -134,6 +141,11 @@ locals {
     deploy = {
       environment = var.github_environment
       workflows   = distinct(["deploy.yml@refs/heads/${var.workflow_branch}", "rollback.yml@refs/heads/${var.default_branch}"])
+    }
+    # Terraform applies: only deploy.yml provisions.
+    infrastructure = {
+      environment = var.github_environment
+      workflows   = ["deploy.yml@refs/heads/${var.workflow_branch}"]
     }
     finalize = {
       environment = "${var.github_environment}-finalize"
@@ -180,7 +192,7 @@ data "aws_iam_policy_document" "assume" {
 
 resource "aws_iam_role" "infrastructure" {
   name                 = "${var.name}-infrastructure"
-  assume_role_policy   = data.aws_iam_policy_document.assume["deploy"].json
+  assume_role_policy   = data.aws_iam_policy_document.assume["infrastructure"].json
   max_session_duration = 7200
   permissions_boundary = aws_iam_policy.infrastructure_boundary.arn
   tags                 = var.tags
@@ -310,6 +322,13 @@ data "aws_iam_policy_document" "infrastructure" {
       "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
     ]
     resources = ["${local.arn}:iam::${local.account}:role/${var.name}-*"]
+  }
+  statement {
+    sid = "ReadDeployAccess"
+    # What an apply refreshes of this module's own boundaries and the account's OIDC provider; it
+    # changes none of them (an administrator's apply does).
+    actions   = ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyTags", "iam:GetOpenIDConnectProvider"]
+    resources = [local.boundary_arn, local.workload_boundary_arn, "${local.arn}:iam::${local.account}:oidc-provider/${local.oidc_url}"]
   }
   # Each stack role goes only to the service that runs as it.
   statement {

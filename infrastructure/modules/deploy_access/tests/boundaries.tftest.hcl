@@ -57,6 +57,14 @@ run "a_role_is_created_or_given_permissions_only_with_the_workload_boundary" {
     condition     = !anytrue([for s in data.aws_iam_policy_document.workload_boundary.statement : s.effect != "Deny" && anytrue([for a in s.actions : startswith(a, "iam:") || startswith(a, "sts:")])])
     error_message = "The workload boundary allows no IAM or STS action: a bounded role cannot escalate."
   }
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.workload_boundary.statement :
+      s.effect == "Deny" && contains(s.actions, "secretsmanager:GetSecretValue")
+      && contains(s.resources, "arn:aws:secretsmanager:eu-west-1:111111111111:secret:rds!*")
+      && anytrue([for c in s.condition : c.test == "ArnNotEquals" && c.variable == "aws:PrincipalArn" && c.values == tolist(["arn:aws:iam::111111111111:role/switchyard-production-migration"])])
+    ])
+    error_message = "Under the workload boundary only the migration role may read the database's master secret (a role the infrastructure role makes, or a task definition naming the secret, may not)."
+  }
 }
 
 run "the_roles_that_hold_productions_keys_are_out_of_reach" {

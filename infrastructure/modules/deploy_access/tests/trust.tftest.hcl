@@ -40,7 +40,11 @@ run "production_binds_the_repository_the_environment_and_the_workflow_files_on_m
     error_message = "Only deploy.yml and rollback.yml of this repository on main may assume production's deploy roles."
   }
   assert {
-    condition = alltrue([for trust in ["deploy", "finalize"] :
+    condition     = one([for c in data.aws_iam_policy_document.assume["infrastructure"].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:job_workflow_ref"]) == tolist(["acme/switchyard/.github/workflows/deploy.yml@refs/heads/main"])
+    error_message = "Only deploy.yml (which provisions) may assume the infrastructure role; rollback.yml may not."
+  }
+  assert {
+    condition = alltrue([for trust in ["deploy", "infrastructure", "finalize"] :
       one([for c in data.aws_iam_policy_document.assume[trust].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:repository_id"]) == tolist(["123456789"])
     ])
     error_message = "Every trust checks the repository's immutable id."
