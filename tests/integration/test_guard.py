@@ -27,12 +27,13 @@ def healthy_afterwards(sandbox, promote):
 
 
 @pytest.fixture
-def healed(promote):
+def healed(promote, aws):
     """For a test that leaves a crashed colour live on purpose: a healthy release live after it,
-    so that no test after it, in any order, starts with its alarms firing."""
+    and its alarms back to OK, so that no test after it, in any order, starts with them firing."""
     yield
     run = promote(f"{REPO_IMAGE}:guard-healed")
     assert run.returncode == 0, run.failure_messages() or run.stderr
+    wait_for_alarms_ok(aws("cloudwatch"))
 
 
 def guard_records(sandbox) -> list[dict]:
@@ -132,6 +133,8 @@ def test_a_release_the_bake_lets_through_never_trips_the_guard(sandbox, promote,
 
 
 def test_after_finalize_the_guard_only_alerts(sandbox, promote, run_playbook, aws, healthy_afterwards, healed):
+    cloudwatch = aws("cloudwatch")
+    wait_for_alarms_ok(cloudwatch)  # an earlier test's alarms would pass for this crash's
     old = sandbox.live()
     # No standby: finalize scales the old colour down at once; the crash begins 25 s after the switch.
     run = promote(
@@ -145,12 +148,12 @@ def test_after_finalize_the_guard_only_alerts(sandbox, promote, run_playbook, aw
     assert sandbox.service(old)["desiredCount"] == 0, "finalize scaled the old colour down"
     before = len(guard_records(sandbox))
 
-    cloudwatch = aws("cloudwatch")
     deadline = time.monotonic() + GUARD_WINDOW
     fired = []
     while not fired and time.monotonic() < deadline:
         alarms = cloudwatch.describe_alarms(AlarmNamePrefix="switchyard-sandbox-guard-")["MetricAlarms"]
-        fired = [a["AlarmName"] for a in alarms if a["StateValue"] == "ALARM"]
+        mine = [a for a in alarms if f"-{new}-" in a["AlarmName"] or a["AlarmName"].endswith("-elb-5xx")]
+        fired = [a["AlarmName"] for a in mine if a["StateValue"] == "ALARM"]
         time.sleep(1)
     assert fired, "the crash never raised a guard alarm: the test proves nothing"
     time.sleep(3)  # the harness's invocation of the guard for that change

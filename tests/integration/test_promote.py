@@ -274,14 +274,20 @@ def test_warm_rollback_is_one_listener_change(sandbox, run_playbook, promote, fi
     print(f"\nwarm rollback: {wall:.1f} s wall, {record['time_to_restore_seconds']} s to restore (in-play)")
 
 
-def test_cold_rollback_scales_the_previous_colour_up_first(sandbox, run_playbook, first_release):
+def test_cold_rollback_scales_the_previous_colour_up_first(sandbox, run_playbook, promote, first_release):
+    # Its own previous release, whatever ran before it (an earlier test may leave an unhealthy image
+    # on the idle colour): two healthy releases, so the idle colour holds the first.
+    for tag in ("cold-v1", "cold-v2"):
+        run = promote(f"{REPO_IMAGE}:{tag}")
+        assert run.returncode == 0, run.failure_messages() or run.stderr
     idle = sandbox.idle()
+    assert sandbox.image(idle) == f"{REPO_IMAGE}:cold-v1"
     sandbox.ecs.update_service(
         cluster=sandbox.stack["cluster_name"], service=sandbox.stack["service_names"][idle], desiredCount=0
     )
     run = run_playbook("rollback.yml")
     assert run.returncode == 0, run.failure_messages() or run.stderr
-    assert sandbox.live() == idle
+    assert sandbox.live() == idle and sandbox.image(idle) == f"{REPO_IMAGE}:cold-v1"
     assert sandbox.service(idle)["desiredCount"] > 0
     assert sandbox.records()[0]["rollback_kind"] == "cold"
 

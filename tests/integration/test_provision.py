@@ -71,9 +71,12 @@ def test_check_mode_plans_without_changing(provisioned, run_playbook):
     assert planned.changed == 0
 
 
-def test_terraform_never_undoes_a_release(provisioned, aws, terraform_env, sandbox_root):
+def test_terraform_never_undoes_a_release(provisioned, aws, terraform_env, sandbox_root, harness_signals):
     """Switch production to green and scale green through the API, as a release does:
     Terraform must see nothing to change (the ownership line)."""
+    # No requests meanwhile: green may hold a faulty image an earlier test left on the idle colour,
+    # whose 5xx would fire alarms (and wake the guard) for the tests after this one.
+    harness_signals(period_seconds=1, delay_seconds=0, requests_per_second=0)
     stack = provisioned["stack"]
     elbv2, ecs = aws("elbv2"), aws("ecs")
     green = stack["target_group_arns"]["green"]
