@@ -219,8 +219,10 @@ def lookups(iam_backends, kms_backends, account: str, partition: str, region: st
     """What request_checks reads of the emulator's state: a role's boundary, a key's tags."""
 
     def boundary_of(name):
-        role = next((r for r in iam_backends[account][partition].roles.values() if r.name == name), None)
-        return role.permissions_boundary_arn if role else None
+        try:
+            return iam_backends[account][partition].get_role(name).permissions_boundary_arn
+        except Exception:  # noqa: BLE001 - no such role (yet): no boundary to supply
+            return None
 
     def key_tags(arn):
         try:
