@@ -202,6 +202,34 @@ def test_an_expired_lease_lets_a_promote_through_and_a_live_one_does_not(sandbox
     assert item["state"] == "released" and item["took_over"]["reason"] == "expired", item
 
 
+def test_a_promote_the_plan_refuses_lets_the_lease_go_and_changes_nothing(
+    sandbox, promote, run_playbook, lease, released
+):
+    """Split production traffic (by hand) is refused once the lease is held: the lease goes back with
+    the outcome failed, so status and the next run see no promote in flight."""
+    elbv2 = sandbox.elbv2
+    arn = sandbox.stack["production_listener_arn"]
+    actions = elbv2.describe_listeners(ListenerArns=[arn])["Listeners"][0]["DefaultActions"]
+    groups = [{"TargetGroupArn": g, "Weight": 50} for g in sandbox.stack["target_group_arns"].values()]
+    split = [{"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}]
+    elbv2.modify_listener(ListenerArn=arn, DefaultActions=split)
+    try:
+        before, token = sandbox.snapshot(), int(lease.item()["token"])
+        refused = promote(f"{REPO_IMAGE}:into-a-split")
+        assert refused.returncode != 0
+        refusal = " ".join(refused.failure_messages())
+        assert "not all on one colour" in refusal and "rollback.yml" in refusal, refusal
+        assert sandbox.snapshot() == before, "a refused promote must change nothing"
+        item = lease.item()
+        assert int(item["token"]) == token + 1 and item["state"] == "released" and item["outcome"] == "failed", item
+
+        status = run_playbook("status.yml")
+        assert status.returncode == 0, status.failure_messages() or status.stderr
+        assert "INTERRUPTED" not in _status_lines(status)
+    finally:
+        elbv2.modify_listener(ListenerArn=arn, DefaultActions=actions)
+
+
 def _status_lines(run) -> str:
     return json.dumps(run.report)
 
