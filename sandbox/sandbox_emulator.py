@@ -15,6 +15,10 @@ Like the sandbox harness, it plays the sample service:
 - the lines go to the container's awslogs stream (prefix/container/task id), as ECS's driver
   writes them; any other command exits 0 with one line saying nothing ran.
 
+moto runs no Lambda function without Docker either: the stack's migration runner (a function whose
+handler is module_utils/migration_runner.py) is run here, in the emulator's process, with the very
+code of its package and the function's environment, calling this emulator back as AWS would.
+
 And it answers an S3 bucket's default Object Lock retention as S3 does (only Days or Years).
 
 With SWITCHYARD_EMULATOR_IAM=enforce, an IAM user's calls are checked against its policies the way
@@ -34,7 +38,9 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 from moto import server
+from moto.awslambda.models import LambdaBackend
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.logs.models import logs_backends
 from moto.s3.models import S3Backend
@@ -136,6 +142,36 @@ def requirements(task_definition):
     return _requirements(counted)
 
 
+RUNNER_HANDLER = "ansible_collections/switchyard/bluegreen/plugins/module_utils/migration_runner.lambda_handler"
+_invoke = LambdaBackend.invoke
+
+
+def invoke(self, function_name, qualifier, body, headers, response_headers):  # noqa: PLR0917 - moto's signature
+    """The migration runner's handler, run here; any other function as moto answers it."""
+    function = self.get_function(function_name, qualifier)
+    if function.handler != RUNNER_HANDLER:
+        return _invoke(self, function_name, qualifier, body, headers, response_headers)
+    if str(REPO / ".collections") not in sys.path:
+        sys.path.insert(0, str(REPO / ".collections"))
+    from ansible_collections.switchyard.bluegreen.plugins.module_utils import migration_runner  # noqa: PLC0415
+
+    endpoint = f"http://127.0.0.1:{os.environ['MOTO_PORT']}"
+
+    def client(service):
+        # The account's own keys (no IAM user's): the runner's role is checked by its policy's tests.
+        return boto3.client(service, endpoint_url=endpoint, region_name=self.region_name,
+                            aws_access_key_id="runner", aws_secret_access_key="runner")  # fmt: skip
+
+    try:
+        answer = migration_runner.handle(json.loads(body or "{}"), function.environment_vars, client)
+    except Exception as error:  # noqa: BLE001 - reported as Lambda reports an unhandled error
+        response_headers["x-amz-function-error"] = "Unhandled"
+        answer = {"errorType": type(error).__name__, "errorMessage": str(error)}
+    payload = json.dumps(answer).encode()
+    response_headers["Content-Length"] = str(len(payload))
+    return payload
+
+
 _object_lock_configuration = S3Backend.get_object_lock_configuration
 
 
@@ -147,6 +183,7 @@ def object_lock_configuration(self, bucket_name):
 
 
 EC2ContainerServiceBackend.run_task = run_task
+LambdaBackend.invoke = invoke
 S3Backend.get_object_lock_configuration = object_lock_configuration
 EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(requirements)
 

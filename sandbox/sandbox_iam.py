@@ -6,8 +6,9 @@ to a listener, a service or a table never matches; and it does not evaluate cond
 (`install()`, sandbox/sandbox_emulator.py with SWITCHYARD_EMULATOR_IAM=enforce), this:
 
 - names the resources of a request from its parameters, as AWS's service authorization reference
-  does, for ECS, ELBv2, DynamoDB, CloudWatch Logs, CloudWatch alarms and SSM parameters, with the
-  condition keys they carry (ecs:cluster, aws:RequestedRegion); every resource must be allowed;
+  does, for ECS, ELBv2, DynamoDB, CloudWatch Logs, CloudWatch alarms, SSM parameters and a Lambda
+  function's invocation (lambda:InvokeFunction), with the condition keys they carry (ecs:cluster,
+  aws:RequestedRegion); every resource must be allowed;
 - evaluates the conditions of a statement (String*, Arn*, Bool, ...IfExists): one that does not
   hold makes the statement not apply, as in AWS, where moto would deny;
 - checks cloudwatch:* actions under their IAM prefix (moto takes the signing name, monitoring);
@@ -31,6 +32,7 @@ import contextvars
 import fnmatch
 import json
 import re
+import urllib.parse
 
 PREFIXES = {"monitoring": "cloudwatch"}  # the signing name -> the IAM prefix of its actions
 _REQUEST: contextvars.ContextVar = contextvars.ContextVar("sandbox_iam_request", default=None)
@@ -206,6 +208,11 @@ def request_checks(response, resource: str, partition: str, lookups: dict) -> li
     own = ([resource], values)
     if resource != "*":  # moto knows the resource (S3, STS)
         return [(None, *own)]
+    if service in ("lambda", "awslambda") and action == "Invoke":  # IAM's name of the action differs
+        found = re.search(r"/functions/([^/]+)/invocations", getattr(response, "path", "") or "")
+        name = urllib.parse.unquote(found.group(1)) if found else "*"
+        function = _name(name, f"arn:{partition}:lambda:{region}:{account}:function:")
+        return [("lambda:InvokeFunction", [function], values)]
     resolved = request_resources(service, action, params, region, account, partition=partition)
     if not resolved or not resolved[0]:  # none named (an empty list): what AWS checks then, "*"
         resolved = own

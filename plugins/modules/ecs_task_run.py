@@ -147,16 +147,12 @@ seconds:
   sample: 41.2
 """
 
-import time
-
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.switchyard.bluegreen.plugins.module_utils import known_state
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.aws import (
     TaskNotStartedError,
     client,
-    describe_tasks,
-    latest_task_log_events,
     register_task_definition,
     registrable_fields,
     run_task,
@@ -168,11 +164,10 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.known_state i
     KNOWN_REVISIONS_OPTION,
     KNOWN_SERVICE_OPTION,
 )
+from ansible_collections.switchyard.bluegreen.plugins.module_utils.one_off import started, watch
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.task_definition import (
-    awslogs_stream,
     registrable,
     target_containers,
-    task_outcome,
     with_image,
 )
 
@@ -222,19 +217,6 @@ def run_request(params, service, task_definition_arn, container):
     return request
 
 
-def wait_until_stopped(module, ecs, task_arn):
-    params = module.params
-    started = time.monotonic()
-    while True:
-        # Right after RunTask, ECS may not return the task yet (failure MISSING): look again.
-        task = next(iter(describe_tasks(ecs, params["cluster"], [task_arn])), {"taskArn": task_arn})
-        if task.get("lastStatus") == "STOPPED":
-            return task, time.monotonic() - started
-        if time.monotonic() - started >= params["wait_timeout"]:
-            return task, None
-        time.sleep(params["poll_seconds"])
-
-
 def run(module, ecs, logs):
     params = module.params
     service = known_state.service(ecs, params["cluster"], params["service"], params["known_service"])
@@ -266,26 +248,7 @@ def run(module, ecs, logs):
         task = run_task(ecs, run_request(params, service, arn, container["name"]))
     except TaskNotStartedError as e:
         module.fail_json(msg=f"{e}. Nothing ran.", **result)
-    result["task_arn"] = task["taskArn"]
-    group, stream = awslogs_stream(container, task["taskArn"])
-    result["log_stream"] = f"{group}:{stream}" if group else ""
-    task, waited = wait_until_stopped(module, ecs, task["taskArn"])
-    if group:
-        events = latest_task_log_events(logs, group, stream, params["log_lines"])
-        result["log_tail"] = [event["message"] for event in sorted(events, key=lambda event: event["timestamp"])]
-    result["seconds"] = round(waited or params["wait_timeout"], 1)
-    outcome = task_outcome(task, container["name"])
-    result.update(exit_code=outcome["exit_code"], stopped_reason=outcome["stopped_reason"])
-    where = f"Its log stream: {result['log_stream']}." if group else "It has no awslogs stream."
-    if waited is None:
-        module.fail_json(
-            msg=f"Task {task['taskArn']} still runs after {params['wait_timeout']} s; it was left running"
-            f" (stopping it halfway could leave its work half done). {where}",
-            **result,
-        )
-    if outcome["problem"]:
-        module.fail_json(msg=f"Task {task['taskArn']} {outcome['problem']}. {where}", **result)
-    module.exit_json(**result)
+    watch(module, (ecs, logs), started(task["taskArn"], container), result)
 
 
 ARGUMENT_SPEC = dict(

@@ -193,8 +193,8 @@ RELEASE_WRITES = {
     "ecs:UpdateService",  # the new image, the desired count
     "ecs:RegisterTaskDefinition",
     "ecs:TagResource",  # the tags of a new revision, only as it is registered
-    "ecs:RunTask",  # the release's migrations, once, as a one-off task of its image
-    "iam:PassRole",  # the stack's task roles, to ECS only
+    "lambda:InvokeFunction",  # the stack's migration runner, which alone starts a migration
+    "iam:PassRole",  # the service's task roles, to ECS only
     "logs:CreateLogStream",  # the deployment records
     "logs:PutLogEvents",
     "dynamodb:PutItem",  # the lease
@@ -223,9 +223,18 @@ def test_the_release_role_passes_only_the_task_roles_and_only_to_ecs():
     passing = [s for s in ALLOWS if s["role"] == "release" and "iam:PassRole" in s["actions"]]
     assert [s["sid"] for s in passing] == ["PassTaskRoles"]
     roles = re.findall(r"role/\$\{var\.name\}-([\w-]+)", passing[0]["resources"])
-    assert roles == ["task", "task-execution", "migration"] and "*" not in passing[0]["resources"], roles
+    assert roles == ["task", "task-execution"] and "*" not in passing[0]["resources"], roles
     block = RELEASE[RELEASE.index('sid     = "PassTaskRoles"') :]
     assert '"ecs-tasks.amazonaws.com"' in block[: block.index("}\n  }")]
+
+
+def test_the_release_role_runs_no_task_and_invokes_only_its_stacks_migration_runner():
+    actions = {a for s in ALLOWS if s["role"] == "release" for a in s["actions"]}
+    assert "ecs:RunTask" not in actions and "ecs:StartTask" not in actions
+    invoking = [s for s in ALLOWS if s["role"] == "release" and "lambda:InvokeFunction" in s["actions"]]
+    assert [s["resources"] for s in invoking] == [
+        '"${local.arn}:lambda:${local.region}:${local.account}:function:${var.name}-migration-runner"'
+    ], invoking
 
 
 def test_the_state_is_written_only_by_the_infrastructure_role():
@@ -244,7 +253,7 @@ def test_the_infrastructure_role_runs_under_its_boundary_and_never_changes_its_o
     assert {"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy",
             "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary"} <= set(own["actions"])  # fmt: skip
     roles = local_list("protected_role_arns")
-    protected = ("infrastructure", "release", "status", "guard", "migration", "break-glass")
+    protected = ("infrastructure", "release", "status", "guard", "migration", "migration-runner", "break-glass")
     assert all(f"role/${{var.name}}-{name}" in roles for name in protected)
     assert own["resources"] == roles
     assert {"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"} <= set(

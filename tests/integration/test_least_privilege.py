@@ -175,6 +175,33 @@ def test_the_infrastructure_role_passes_the_task_role_to_ecs_but_never_the_migra
     assert outcome(lambda: ecs.register_task_definition(**task_definition(environment, "guard"))) == "denied"
 
 
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_the_release_role_starts_a_migration_only_through_the_runner(users, task_roles, environment):
+    """It can neither pass the migration role nor run a task (so no command or role override): the
+    stack's migration runner starts the migration (modules/ecs, migration.tf). Its neighbours: the
+    service's own roles in a revision, and invoking the runner, are allowed."""
+    ecs, functions = users(f"{environment}-release", "ecs"), users(f"{environment}-release", "lambda")
+    assert outcome(lambda: ecs.register_task_definition(**task_definition(environment, "task"))) == "allowed"
+    assert outcome(lambda: ecs.register_task_definition(**task_definition(environment, "migration"))) == "denied"
+    cluster = f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/switchyard-{environment}"
+    family = f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/switchyard-{environment}"
+    role = f"arn:aws:iam::{ACCOUNT}:role/switchyard-{environment}-migration"
+    overrides = {
+        "a command": {"containerOverrides": [{"name": "app", "command": ["sh", "-c", "env"]}]},
+        "the migration role": {"taskRoleArn": role},
+        "nothing": {},
+    }
+    for family_name in (family, f"{family}-migration"):
+        for what, override in overrides.items():
+            run = lambda: ecs.run_task(cluster=cluster, taskDefinition=f"{family_name}:1", overrides=override)  # noqa: B023, E731
+            assert outcome(run) == "denied", f"RunTask of {family_name} with {what} as the release role"
+    runner = f"switchyard-{environment}-migration-runner"
+    assert outcome(lambda: functions.invoke(FunctionName=runner, Payload=b"{}")) == "allowed"
+    assert outcome(lambda: functions.invoke(FunctionName=f"switchyard-{environment}-guard", Payload=b"{}")) == "denied"
+    other = f"switchyard-{OTHER[environment]}-migration-runner"
+    assert outcome(lambda: functions.invoke(FunctionName=other, Payload=b"{}")) == "denied"
+
+
 @pytest.fixture(scope="module")
 def keys(enforcing):
     """{environment: key id}: each stack's key, tagged as modules/stack tags it."""

@@ -40,14 +40,21 @@ def test_a_promote_migrates_with_a_one_off_task_of_the_new_image_before_it_runs(
     assert f"--keep={live_image}" in command, "the live release can still run: the migration must keep it working"
     assert task["lastStatus"] == "STOPPED" and task["containers"][0]["exitCode"] == 0
     assert task["startedBy"].startswith("switchyard")
-    # It reads the schema owner's credentials with its own role, which the service's tasks lack.
+    # The stack's migration runner ran it: a revision of the migration family (Terraform's template,
+    # its fixed command) with the image, and the migration role, which the service's tasks lack.
     migration = sandbox.stack["migration"]
-    assert task["overrides"].get("taskRoleArn") == migration["task_role_arn"], task["overrides"]
-    environment = task["overrides"]["containerOverrides"][0].get("environment", [])
-    secret = migration["environment"]["DB_MIGRATION_SECRET_ARN"]
-    assert {"name": "DB_MIGRATION_SECRET_ARN", "value": secret} in environment, environment
-    # It ran the very revision the new colour then runs, in that colour's network.
-    assert task["taskDefinitionArn"] == sandbox.service(idle)["taskDefinition"]
+    revision = sandbox.ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
+    assert revision["family"] == migration["task_family"], revision["family"]
+    assert revision["taskRoleArn"].endswith(f"/{sandbox.stack['name']}-migration"), revision.get("taskRoleArn")
+    container = revision["containerDefinitions"][0]
+    assert container["image"] == f"{REPO_IMAGE}:m1" and container["command"] == command[:4]
+    assert "DB_MIGRATION_SECRET_ARN" in {e["name"] for e in container["environment"]}
+    assert set(task["overrides"]) <= {"containerOverrides", "inferenceAcceleratorOverrides"}, task["overrides"]
+    assert set(task["overrides"]["containerOverrides"][0]) == {"name", "command"}
+    # The new colour runs a revision of its own family with the image, not the migration's role.
+    service_revision = sandbox.ecs.describe_task_definition(taskDefinition=sandbox.service(idle)["taskDefinition"])
+    assert service_revision["taskDefinition"]["family"] == sandbox.stack["task_family"]
+    assert service_revision["taskDefinition"].get("taskRoleArn") != revision["taskRoleArn"]
     assert sandbox.image(idle) == f"{REPO_IMAGE}:m1"
 
     record = sandbox.records()[0]

@@ -33,15 +33,19 @@ provider "aws" {
 module "stack" {
   source = "../../modules/stack"
 
-  service_name             = "switchyard"
-  environment              = var.environment
-  vpc_cidr                 = "10.90.0.0/16"
-  availability_zones       = ["us-east-1a", "us-east-1b"]
-  nat_gateway              = "none"
-  certificate_arn          = null # plain HTTP: the emulator has no certificates to serve
-  test_listener_cidrs      = ["10.0.0.0/8"]
-  test_listener_port       = 8080
-  bootstrap_image          = var.bootstrap_image
+  service_name        = "switchyard"
+  environment         = var.environment
+  vpc_cidr            = "10.90.0.0/16"
+  availability_zones  = ["us-east-1a", "us-east-1b"]
+  nat_gateway         = "none"
+  certificate_arn     = null # plain HTTP: the emulator has no certificates to serve
+  test_listener_cidrs = ["10.0.0.0/8"]
+  test_listener_port  = 8080
+  bootstrap_image     = var.bootstrap_image
+  # The emulator has no registry: its releases are tags of a made-up repository, which the
+  # migration runner accepts by tag too. Real environments accept digests only.
+  image_repository_url     = "registry.sandbox.local/switchyard/app"
+  migration_image_policy   = "tag_or_digest"
   guard_package            = var.guard_package
   error_rate_alarm_percent = var.alarm_rule.error_threshold_percent
   guard_min_requests       = var.alarm_rule.min_requests

@@ -23,15 +23,17 @@ locals {
 module "stack" {
   source = "../../modules/stack"
 
-  service_name             = local.service_name
-  environment              = var.environment
-  vpc_cidr                 = var.vpc_cidr
-  availability_zones       = var.availability_zones
-  nat_gateway              = var.nat_gateway
-  certificate_arn          = var.certificate_arn
-  test_listener_cidrs      = var.runner_cidrs
-  bootstrap_image          = var.bootstrap_image
-  alarm_actions            = var.alarm_topic_arns
+  service_name        = local.service_name
+  environment         = var.environment
+  vpc_cidr            = var.vpc_cidr
+  availability_zones  = var.availability_zones
+  nat_gateway         = var.nat_gateway
+  certificate_arn     = var.certificate_arn
+  test_listener_cidrs = var.runner_cidrs
+  bootstrap_image     = var.bootstrap_image
+  alarm_actions       = var.alarm_topic_arns
+  # The migration runner runs only this repository's images, by digest (modules/ecs, migration.tf).
+  image_repository_url     = local.ecr_repository_url
   guard_package            = var.guard_package
   error_rate_alarm_percent = var.alarm_rule.error_threshold_percent
   guard_min_requests       = var.alarm_rule.min_requests

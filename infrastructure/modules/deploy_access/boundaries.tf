@@ -1,10 +1,10 @@
 # What no deploy role can do, and who can.
 #
 # - The workload boundary: the ceiling of every role the stack creates for its workloads (the task,
-#   execution, migration, guard, flow-logs and database-monitoring roles). The infrastructure role
-#   may create a role, or give one permissions, only with it (main.tf,
+#   execution, migration, migration runner, guard, flow-logs and database-monitoring roles). The
+#   infrastructure role may create a role, or give one permissions, only with it (main.tf,
 #   DenyRolesWithoutTheWorkloadBoundary), so whatever policy it writes, no role it makes can use
-#   IAM or destroy data.
+#   IAM (but the runner, which passes the migration's roles to ECS) or destroy data.
 # - Data: the database, its snapshots and backups, the stack's key, the deployment records and the
 #   lease (it keeps the revisions a cold rollback needs) are destroyed or weakened by neither deploy
 #   role, nor by any workload: only by the break-glass role, which people assume with MFA.
@@ -44,6 +44,7 @@ data "aws_iam_policy_document" "workload_boundary" {
     resources = [
       "${local.arn}:logs:${local.region}:${local.account}:log-group:/switchyard/${var.name}/*",
       "${local.arn}:logs:${local.region}:${local.account}:log-group:/aws/lambda/${var.name}-guard:*",
+      "${local.arn}:logs:${local.region}:${local.account}:log-group:/aws/lambda/${var.name}-migration-runner:*",
       "${local.arn}:logs:${local.region}:${local.account}:log-group:RDSOSMetrics:*", # enhanced monitoring
     ]
   }
@@ -73,6 +74,36 @@ data "aws_iam_policy_document" "workload_boundary" {
       test     = "ArnNotEquals"
       variable = "aws:PrincipalArn"
       values   = ["${local.arn}:iam::${local.account}:role/${var.name}-migration"]
+    }
+  }
+  statement {
+    sid = "StartTheMigration"
+    # The migration runner (modules/ecs, migration.tf): a copy of the migration task definition,
+    # run in the stack's cluster with the migration's roles. RegisterTaskDefinition takes no ARN.
+    actions   = ["ecs:RegisterTaskDefinition", "ecs:RunTask"]
+    resources = ["*"]
+  }
+  statement {
+    sid       = "PassTheMigrationRoles"
+    actions   = ["iam:PassRole"]
+    resources = ["${local.arn}:iam::${local.account}:role/${var.name}-migration", "${local.arn}:iam::${local.account}:role/${var.name}-task-execution"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+  statement {
+    sid    = "OnlyTheRunnerStartsMigrations"
+    effect = "Deny"
+    # Whatever policy a bounded role is given, only the runner may pass the migration's roles or
+    # run a task: no other workload can start code with the migration's credentials.
+    actions   = ["iam:PassRole", "ecs:RunTask"]
+    resources = ["*"]
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = ["${local.arn}:iam::${local.account}:role/${var.name}-migration-runner"]
     }
   }
   statement {

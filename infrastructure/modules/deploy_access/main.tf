@@ -30,11 +30,12 @@ locals {
   # This module's own roles and the infrastructure role's boundary, by name (no cycle through ARNs).
   own_role_arns = ["${local.arn}:iam::${local.account}:role/${var.name}-infrastructure", "${local.arn}:iam::${local.account}:role/${var.name}-release", "${local.arn}:iam::${local.account}:role/${var.name}-finalize", "${local.arn}:iam::${local.account}:role/${var.name}-status"]
   # Roles the infrastructure role may never change, besides its own: the guard's switches
-  # production's traffic, the migration's reads the database's master credentials, the break-glass
-  # role may destroy data (an administrator's apply changes them).
+  # production's traffic, the migration's reads the database's master credentials (the runner's
+  # passes it), the break-glass role may destroy data (an administrator's apply changes them).
   protected_role_arns = concat(local.own_role_arns, [
     "${local.arn}:iam::${local.account}:role/${var.name}-guard",
     "${local.arn}:iam::${local.account}:role/${var.name}-migration",
+    "${local.arn}:iam::${local.account}:role/${var.name}-migration-runner",
     "${local.arn}:iam::${local.account}:role/${var.name}-break-glass",
   ])
   boundary_name          = "${var.name}-infrastructure-boundary"
@@ -99,8 +100,10 @@ locals {
     "${local.arn}:secretsmanager:${local.region}:${local.account}:secret:rds!*",
     "${local.arn}:logs:${local.region}:${local.account}:log-group:/switchyard/${var.name}/*",
     "${local.arn}:logs:${local.region}:${local.account}:log-group:/aws/lambda/${var.name}-guard",
+    "${local.arn}:logs:${local.region}:${local.account}:log-group:/aws/lambda/${var.name}-migration-runner",
     "${local.arn}:cloudwatch:${local.region}:${local.account}:alarm:${var.name}-*",
     "${local.arn}:lambda:${local.region}:${local.account}:function:${var.name}-guard",
+    "${local.arn}:lambda:${local.region}:${local.account}:function:${var.name}-migration-runner",
     "${local.arn}:events:${local.region}:${local.account}:rule/${var.name}-guard",
     local.guard_dead_letter_queue_arn,
     local.guard_failure_topic_arn,
@@ -252,7 +255,8 @@ data "aws_iam_policy_document" "infrastructure" {
   statement {
     sid    = "DenyPassingTheMigrationRole"
     effect = "Deny"
-    # Terraform never hands it to a service; a release's migration task runs with it.
+    # Terraform never hands it to a service; only the migration runner's copies of the migration
+    # task definition name it (modules/ecs, migration.tf).
     actions   = ["iam:PassRole"]
     resources = ["${local.arn}:iam::${local.account}:role/${var.name}-migration", "${local.arn}:iam::${local.account}:role/${var.name}-break-glass"]
   }
@@ -311,6 +315,7 @@ data "aws_iam_policy_document" "infrastructure" {
       "${local.arn}:ecs:${local.region}:${local.account}:cluster/${var.name}",
       "${local.arn}:ecs:${local.region}:${local.account}:service/${var.name}/${var.name}-*",
       "${local.arn}:ecs:${local.region}:${local.account}:task-definition/${var.name}:*",
+      "${local.arn}:ecs:${local.region}:${local.account}:task-definition/${var.name}-migration:*",
     ]
   }
   statement {
@@ -345,6 +350,16 @@ data "aws_iam_policy_document" "infrastructure" {
     sid       = "StackIamPassToTheGuard"
     actions   = ["iam:PassRole"]
     resources = ["${local.arn}:iam::${local.account}:role/${var.name}-guard"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["lambda.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "StackIamPassToTheMigrationRunner"
+    actions   = ["iam:PassRole"]
+    resources = ["${local.arn}:iam::${local.account}:role/${var.name}-migration-runner"]
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
@@ -426,7 +441,7 @@ data "aws_iam_policy_document" "infrastructure" {
     sid = "StackGuard"
     # The guard (modules/guard): its function (and its asynchronous invocation settings), the
     # EventBridge rule that invokes it, its log group, and where its failures go (dead-letter queue,
-    # failures topic).
+    # failures topic); the migration runner's function and log group (modules/ecs, migration.tf).
     actions = [
       "lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
       "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:ListVersionsByFunction",
@@ -449,6 +464,8 @@ data "aws_iam_policy_document" "infrastructure" {
       "${local.arn}:logs:${local.region}:${local.account}:log-group:/aws/lambda/${var.name}-guard",
       local.guard_dead_letter_queue_arn,
       local.guard_failure_topic_arn,
+      "${local.arn}:lambda:${local.region}:${local.account}:function:${var.name}-migration-runner",
+      "${local.arn}:logs:${local.region}:${local.account}:log-group:/aws/lambda/${var.name}-migration-runner",
     ]
   }
   statement {

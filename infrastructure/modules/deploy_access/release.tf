@@ -67,7 +67,6 @@ data "aws_iam_policy_document" "release" {
     resources = [
       "${local.arn}:iam::${local.account}:role/${var.name}-task",
       "${local.arn}:iam::${local.account}:role/${var.name}-task-execution",
-      "${local.arn}:iam::${local.account}:role/${var.name}-migration", # a migration task's own role
     ]
     condition {
       test     = "StringEquals"
@@ -75,17 +74,14 @@ data "aws_iam_policy_document" "release" {
       values   = ["ecs-tasks.amazonaws.com"]
     }
   }
-  # A release's migration: one-off tasks of the family, in this stack's cluster only, watched to
-  # their exit, and their output read from the service's log group.
+  # A release's migration: only through the runner Terraform owns (modules/ecs, migration.tf),
+  # which starts the migration task definition's fixed command with the release's image; this
+  # role may neither pass the migration role nor run a task (nor override its command or role).
+  # It watches the task to its exit and reads its output from the service's log group.
   statement {
-    sid       = "RunMigrationTasks"
-    actions   = ["ecs:RunTask"]
-    resources = ["${local.arn}:ecs:${local.region}:${local.account}:task-definition/${var.name}:*"]
-    condition {
-      test     = "ArnEquals"
-      variable = "ecs:cluster"
-      values   = ["${local.arn}:ecs:${local.region}:${local.account}:cluster/${var.name}"]
-    }
+    sid       = "InvokeTheMigrationRunner"
+    actions   = ["lambda:InvokeFunction"]
+    resources = ["${local.arn}:lambda:${local.region}:${local.account}:function:${var.name}-migration-runner"]
   }
   statement {
     sid       = "WatchMigrationTasks"

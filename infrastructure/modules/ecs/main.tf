@@ -5,6 +5,8 @@ locals {
 }
 
 data "aws_region" "current" {}
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
 
 resource "aws_ecs_cluster" "this" {
   name = var.name

@@ -52,3 +52,18 @@ output "migration_role_arn" {
   description = "Task role of a release's migration task, which alone may read the master credentials."
   value       = aws_iam_role.migration.arn
 }
+
+output "migration_runner" {
+  description = "The migration runner's function name: the only way a deployment starts a migration (migration.tf)."
+  value       = aws_lambda_function.runner.function_name
+}
+
+output "migration_runner_arn" {
+  description = "The migration runner's function ARN (the release role may invoke it)."
+  value       = aws_lambda_function.runner.arn
+}
+
+output "migration_task_family" {
+  description = "The migration task definition family; only the runner registers and runs its revisions."
+  value       = aws_ecs_task_definition.migration.family
+}

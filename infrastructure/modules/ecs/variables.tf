@@ -126,3 +126,32 @@ variable "permissions_boundary" {
   type        = string
   default     = null
 }
+
+variable "migration_command" {
+  description = "The release's migration command (its image's), to which the runner appends --release <image> and one --keep=<image> per release that can still run."
+  type        = list(string)
+  default     = ["python", "-m", "switchyard_app.migrate", "apply"]
+}
+
+variable "image_repository_url" {
+  description = "The image repository whose images the migration runner accepts (repository URL, without tag or digest)."
+  type        = string
+}
+
+variable "migration_image_policy" {
+  description = "Which images of the repository the runner accepts: digest (only <repository>@sha256:...), or tag_or_digest (the sandbox, which has no registry)."
+  type        = string
+  default     = "digest"
+  validation {
+    condition     = contains(["digest", "tag_or_digest"], var.migration_image_policy)
+    error_message = "migration_image_policy is digest or tag_or_digest."
+  }
+}
+
+variable "package" {
+  description = "The stack's Lambda package {path, sha256} (the guard's and the migration runner's handlers), built by the provision role."
+  type = object({
+    path   = string
+    sha256 = string
+  })
+}

@@ -27,14 +27,11 @@ locals {
     alarm_names               = module.alarms.alarm_names
     guard_function            = module.guard.function_name    # the rollback that lives in AWS (modules/guard)
     lease_table               = aws_dynamodb_table.lease.name # one item per environment: who may deploy now (lease.tf)
-    # A release's migration task: its task role, where it reads the schema owner's credentials and
-    # where it keeps the service's (ARNs, never the secrets).
+    # A release's migration: only through the runner (modules/ecs, migration.tf), which starts the
+    # migration task definition's fixed command with the release's image.
     migration = {
-      task_role_arn = module.ecs.migration_role_arn
-      environment = {
-        DB_MIGRATION_SECRET_ARN = module.database.master_secret_arn
-        DB_RUNTIME_SECRET_ARN   = module.database.runtime_secret_arn
-      }
+      runner      = module.ecs.migration_runner
+      task_family = module.ecs.migration_task_family
     }
   }
   # modules/deploy_access grants ssm:GetParameter on exactly this name (by the same convention).

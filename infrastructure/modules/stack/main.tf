@@ -73,14 +73,18 @@ module "database" {
 }
 
 module "ecs" {
-  source                            = "../ecs"
-  permissions_boundary              = var.permissions_boundary
-  name                              = local.name
-  private_subnet_ids                = module.network.private_subnet_ids
-  security_group_id                 = module.security.tasks_security_group_id
-  target_group_arns                 = module.load_balancer.target_group_arns
-  bootstrap_image                   = var.bootstrap_image
-  container_port                    = var.container_port
+  source               = "../ecs"
+  permissions_boundary = var.permissions_boundary
+  name                 = local.name
+  private_subnet_ids   = module.network.private_subnet_ids
+  security_group_id    = module.security.tasks_security_group_id
+  target_group_arns    = module.load_balancer.target_group_arns
+  bootstrap_image      = var.bootstrap_image
+  container_port       = var.container_port
+  # The migration runner (modules/ecs, migration.tf): the repository it accepts images of, and how.
+  image_repository_url              = var.image_repository_url
+  migration_image_policy            = var.migration_image_policy
+  package                           = var.guard_package
   cpu                               = var.task_cpu
   memory                            = var.task_memory
   live_desired_count                = var.live_desired_count

@@ -167,7 +167,7 @@ variable "health_check_grace_period_seconds" {
 }
 
 variable "guard_package" {
-  description = "The guard's Lambda package: {path, sha256 (base64)}, built by the provision role (module lambda_package)."
+  description = "The stack's Lambda package (the guard's and the migration runner's handlers): {path, sha256 (base64)}, built by the provision role (module lambda_package)."
   type = object({
     path   = string
     sha256 = string
@@ -196,4 +196,15 @@ variable "permissions_boundary" {
   description = "ARN of the permissions boundary every role of the stack carries (deploy_access's workload boundary); null: none (the sandbox)."
   type        = string
   default     = null
+}
+
+variable "image_repository_url" {
+  description = "The image repository the service's releases come from (URL, no tag or digest): the only one whose images the migration runner runs."
+  type        = string
+}
+
+variable "migration_image_policy" {
+  description = "Which of the repository's images the migration runner accepts: digest (staging, production) or tag_or_digest (the sandbox, which has no registry)."
+  type        = string
+  default     = "digest"
 }

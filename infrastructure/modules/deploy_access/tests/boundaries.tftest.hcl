@@ -54,8 +54,19 @@ run "a_role_is_created_or_given_permissions_only_with_the_workload_boundary" {
     error_message = "The workload boundary is named <name>-workload-boundary (the deny's condition names it)."
   }
   assert {
-    condition     = !anytrue([for s in data.aws_iam_policy_document.workload_boundary.statement : s.effect != "Deny" && anytrue([for a in s.actions : startswith(a, "iam:") || startswith(a, "sts:")])])
-    error_message = "The workload boundary allows no IAM or STS action: a bounded role cannot escalate."
+    condition = alltrue([for s in data.aws_iam_policy_document.workload_boundary.statement :
+      s.effect == "Deny" || !anytrue([for a in s.actions : startswith(a, "iam:") || startswith(a, "sts:")])
+      || (s.actions == toset(["iam:PassRole"]) && s.resources == toset(["arn:aws:iam::111111111111:role/switchyard-production-migration", "arn:aws:iam::111111111111:role/switchyard-production-task-execution"])
+      && anytrue([for c in s.condition : c.variable == "iam:PassedToService" && c.values == tolist(["ecs-tasks.amazonaws.com"])]))
+    ])
+    error_message = "The workload boundary allows no IAM or STS action but passing the migration's roles to ECS: a bounded role cannot escalate."
+  }
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.workload_boundary.statement :
+      s.effect == "Deny" && contains(s.actions, "iam:PassRole") && contains(s.actions, "ecs:RunTask") && contains(s.resources, "*")
+      && anytrue([for c in s.condition : c.test == "ArnNotEquals" && c.variable == "aws:PrincipalArn" && c.values == tolist(["arn:aws:iam::111111111111:role/switchyard-production-migration-runner"])])
+    ])
+    error_message = "Under the workload boundary only the migration runner may pass a role or run a task."
   }
   assert {
     condition = anytrue([for s in data.aws_iam_policy_document.workload_boundary.statement :
@@ -70,7 +81,7 @@ run "a_role_is_created_or_given_permissions_only_with_the_workload_boundary" {
 run "the_roles_that_hold_productions_keys_are_out_of_reach" {
   command = plan
   assert {
-    condition = alltrue([for role in ["infrastructure", "release", "finalize", "status", "guard", "migration", "break-glass"] :
+    condition = alltrue([for role in ["infrastructure", "release", "finalize", "status", "guard", "migration", "migration-runner", "break-glass"] :
       anytrue([for s in data.aws_iam_policy_document.infrastructure.statement :
         s.effect == "Deny" && contains(s.resources, "arn:aws:iam::111111111111:role/switchyard-production-${role}")
         && alltrue([for a in ["iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole"] : contains(s.actions, a)])
@@ -91,6 +102,19 @@ run "the_roles_that_hold_productions_keys_are_out_of_reach" {
       s.effect == "Deny" && contains(s.actions, "iam:PassRole") && contains(s.resources, "arn:aws:iam::111111111111:role/switchyard-production-migration")
     ])
     error_message = "The infrastructure role must never pass the migration role."
+  }
+  assert {
+    condition = !anytrue([for s in data.aws_iam_policy_document.release.statement :
+      s.effect != "Deny" && (contains(s.actions, "ecs:RunTask") || contains(s.actions, "ecs:StartTask")
+      || (contains(s.actions, "iam:PassRole") && anytrue([for r in s.resources : endswith(r, "-migration") || endswith(r, "*")])))
+    ])
+    error_message = "The release role may neither run a task nor pass the migration role: migrations start only through the runner."
+  }
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.release.statement :
+      s.effect != "Deny" && s.actions == toset(["lambda:InvokeFunction"]) && s.resources == toset(["arn:aws:lambda:eu-west-1:111111111111:function:switchyard-production-migration-runner"])
+    ])
+    error_message = "The release role invokes its stack's migration runner, and no other function."
   }
 }
 

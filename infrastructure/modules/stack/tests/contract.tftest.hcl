@@ -72,14 +72,15 @@ override_module {
 }
 
 variables {
-  service_name        = "switchyard"
-  environment         = "staging"
-  vpc_cidr            = "10.20.0.0/16"
-  availability_zones  = ["eu-west-1a", "eu-west-1b"]
-  certificate_arn     = "arn:aws:acm:eu-west-1:111111111111:certificate/test"
-  test_listener_cidrs = ["192.0.2.0/24"]
-  bootstrap_image     = "public.ecr.aws/nginx/nginx:1.27-alpine"
-  guard_package       = { path = "switchyard-guard.zip", sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+  service_name         = "switchyard"
+  environment          = "staging"
+  vpc_cidr             = "10.20.0.0/16"
+  availability_zones   = ["eu-west-1a", "eu-west-1b"]
+  certificate_arn      = "arn:aws:acm:eu-west-1:111111111111:certificate/test"
+  test_listener_cidrs  = ["192.0.2.0/24"]
+  bootstrap_image      = "public.ecr.aws/nginx/nginx:1.27-alpine"
+  guard_package        = { path = "switchyard-guard.zip", sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+  image_repository_url = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/switchyard/app"
 }
 
 run "publishes_the_deployment_contract_in_ssm" {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ansible_collections.switchyard.bluegreen.plugins.module_utils import one_off
 from ansible_collections.switchyard.bluegreen.plugins.modules import ecs_task_run
 
 from tests.unit.plugins.modules.utils import FakeClock, run_module
@@ -24,7 +25,7 @@ LOGS = {
 @pytest.fixture
 def clock(monkeypatch):
     fake = FakeClock()
-    monkeypatch.setattr(ecs_task_run, "time", fake)
+    monkeypatch.setattr(one_off, "time", fake)
     return fake
 
 

@@ -74,16 +74,20 @@ class NoAnsible:
             raise ImportError("no Ansible in Lambda: " + name)
 sys.meta_path.insert(0, NoAnsible())
 sys.path.insert(0, sys.argv[1])
-from ansible_collections.switchyard.bluegreen.plugins.module_utils import guard
-assert callable(guard.lambda_handler)
+from ansible_collections.switchyard.bluegreen.plugins.module_utils import guard, migration_runner
+assert callable(guard.lambda_handler) and callable(migration_runner.lambda_handler)
 print("imported")
 """
 
 
-def test_the_guards_package_imports_without_ansible(tmp_path):
+def test_the_stacks_package_imports_without_ansible(tmp_path):
     role_vars = yaml.safe_load((REPO / "roles" / "provision" / "vars" / "main.yml").read_text())
-    # The role packages only the handler; the module follows its imports into the core.
-    files = {role_vars["_provision_guard_handler"]: str(REPO / "plugins" / "module_utils" / "guard.py")}
+    # The role packages only the handlers (the guard, the migration runner); the module follows
+    # their imports into the core.
+    role_path = str(REPO / "roles" / "provision")
+    packaged = role_vars["_provision_guard_files"].items()
+    files = {name: source.replace("{{ role_path }}", role_path) for name, source in packaged}
+    assert sorted(os.path.basename(source) for source in files.values()) == ["guard.py", "migration_runner.py"]
     dest = str(tmp_path / "guard.zip")
     built = run_module(lambda_package, {"dest": dest, "files": files, "follow_imports": True})
     assert not built["failed"], built["msg"]
