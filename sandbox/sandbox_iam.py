@@ -6,9 +6,9 @@ to a listener, a service or a table never matches; and it does not evaluate cond
 (`install()`, sandbox/sandbox_emulator.py with SWITCHYARD_EMULATOR_IAM=enforce), this:
 
 - names the resources of a request from its parameters, as AWS's service authorization reference
-  does, for ECS, ELBv2, DynamoDB, CloudWatch Logs, CloudWatch alarms, SSM parameters and a Lambda
-  function's invocation (lambda:InvokeFunction), with the condition keys they carry (ecs:cluster,
-  aws:RequestedRegion); every resource must be allowed;
+  does, for ECS, ELBv2, DynamoDB, CloudWatch Logs, CloudWatch alarms, SSM parameters, ECR
+  repositories and a Lambda function's invocation (lambda:InvokeFunction), with the condition
+  keys they carry (ecs:cluster, aws:RequestedRegion); every resource must be allowed;
 - evaluates the conditions of a statement (String*, Arn*, Bool, ...IfExists): one that does not
   hold makes the statement not apply, as in AWS, where moto would deny;
 - checks cloudwatch:* actions under their IAM prefix (moto takes the signing name, monitoring);
@@ -102,6 +102,8 @@ def request_resources(  # noqa: PLR0911, PLR0912 - one branch per service and ki
         if params.get("DBInstanceIdentifier"):
             return [_name(params["DBInstanceIdentifier"], f"{arn}db:")], values
         return None
+    if service == "ecr" and params.get("repositoryName"):
+        return [f"{arn}repository/{params['repositoryName']}"], values
     if service == "kms" and params.get("KeyId"):
         return [_name(params["KeyId"], f"{arn}key/")], values
     return None

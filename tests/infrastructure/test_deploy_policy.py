@@ -93,13 +93,16 @@ def test_the_role_may_read_the_deployment_contract_and_nothing_else_in_parameter
 
 
 def test_parameter_store_permissions_stop_at_the_contract():
-    """Every ssm: action names the contract's ARN; only DescribeParameters (no resource ARN in AWS) is unscoped."""
+    """Every ssm: action names the contract's ARN, or (reads only) the images' build records, which
+    only the build role writes (build.tf); only DescribeParameters (no resource ARN in AWS) is unscoped."""
     for statement in ALLOWS:
         ssm = [a for a in statement["actions"] if a.startswith("ssm:")]
         if not ssm:
             continue
         if statement["sid"].startswith("Unscopable"):
             assert ssm == ["ssm:DescribeParameters"], f"{statement['sid']} grants {ssm} on every parameter"
+        elif statement["resources"].strip() == "local.image_records_arn":
+            assert ssm == ["ssm:GetParameter"], f"{statement['sid']} writes the images' build records"
         else:
             assert statement["resources"].strip() == "local.deployment_parameter_arn", (
                 f"{statement['sid']} grants {ssm} beyond the deployment contract: {statement['resources']}"

@@ -59,6 +59,7 @@ output "policies" {{
       release        = module.staging.release_policy_json
       infrastructure = module.staging.infrastructure_policy_json
       finalize       = module.staging.finalize_policy_json
+      build          = module.staging.build_policy_json
     }}
     production = {{
       release        = module.production.release_policy_json

@@ -202,6 +202,31 @@ def test_the_release_role_starts_a_migration_only_through_the_runner(users, task
     assert outcome(lambda: functions.invoke(FunctionName=other, Payload=b"{}")) == "denied"
 
 
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_only_the_build_role_pushes_images_and_writes_their_build_records(users, environment):
+    """Neither deploy role may push an image or write the record production's preflight trusts
+    (modules/deploy_access, build.tf; the repository's policy denies every other principal too)."""
+    repository = {"repositoryName": "switchyard/app"}
+    name = f"/switchyard/images/switchyard/app/{'a' * 64}"
+    record = {"Name": name, "Value": "{}", "Type": "String", "Overwrite": True}
+    for role in ("release", "infrastructure"):
+        ecr, ssm = users(f"{environment}-{role}", "ecr"), users(f"{environment}-{role}", "ssm")
+        calls = {
+            "push an image": lambda ecr=ecr: ecr.put_image(**repository, imageManifest="{}", imageTag="pushed"),
+            "upload a layer": lambda ecr=ecr: ecr.initiate_layer_upload(**repository),
+            "write a build record": lambda ssm=ssm: ssm.put_parameter(**record),
+        }
+        for what, call in calls.items():
+            assert outcome(call) == "denied", f"{environment}'s {role} role could {what}"
+    release = users(f"{environment}-release", "ssm")
+    assert outcome(lambda: release.get_parameter(Name=record["Name"])) == "allowed", "the preflight reads the record"
+    build_ecr, build_ssm = users("staging-build", "ecr"), users("staging-build", "ssm")
+    assert outcome(lambda: build_ecr.put_image(**repository, imageManifest="{}", imageTag="built")) == "allowed"
+    assert outcome(lambda: build_ssm.put_parameter(**record)) == "allowed"
+    other = {**record, "Name": "/switchyard/switchyard-production/deployment"}
+    assert outcome(lambda: build_ssm.put_parameter(**other)) == "denied", "the build role writes only build records"
+
+
 @pytest.fixture(scope="module")
 def keys(enforcing):
     """{environment: key id}: each stack's key, tagged as modules/stack tags it."""

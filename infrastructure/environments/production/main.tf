@@ -84,6 +84,32 @@ resource "aws_ecr_repository" "app" {
   }
 }
 
+# Only the build role pushes (modules/deploy_access, build.tf): not a release role, not Terraform.
+# An administrator's apply sets this policy; the infrastructure role may not change it.
+data "aws_iam_policy_document" "repository" {
+  count = local.create_ecr_repository ? 1 : 0
+  statement {
+    sid    = "OnlyTheBuildRolePushes"
+    effect = "Deny"
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    actions = ["ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload"]
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [module.deploy_access.build_role_arn]
+    }
+  }
+}
+
+resource "aws_ecr_repository_policy" "app" {
+  count      = local.create_ecr_repository ? 1 : 0
+  repository = aws_ecr_repository.app[0].name
+  policy     = data.aws_iam_policy_document.repository[0].json
+}
+
 # The repository was a single resource before both roots shared this file.
 moved {
   from = aws_ecr_repository.app

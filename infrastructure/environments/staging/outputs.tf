@@ -52,3 +52,8 @@ output "finalize_role_arn" {
   description = "Set as the AWS_FINALIZE_ROLE_ARN variable of the <environment>-finalize GitHub environment (the scheduled finalize)."
   value       = module.deploy_access.finalize_role_arn
 }
+
+output "build_role_arn" {
+  description = "The build role (AWS_BUILD_ROLE_ARN on the GitHub environment \"build\", and the production job's attestation): the only one that pushes images. Null where the root does not own the repository."
+  value       = module.deploy_access.build_role_arn
+}

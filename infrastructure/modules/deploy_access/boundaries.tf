@@ -77,11 +77,20 @@ data "aws_iam_policy_document" "workload_boundary" {
     }
   }
   statement {
-    sid = "StartTheMigration"
-    # The migration runner (modules/ecs, migration.tf): a copy of the migration task definition,
-    # run in the stack's cluster with the migration's roles. RegisterTaskDefinition takes no ARN.
-    actions   = ["ecs:RegisterTaskDefinition", "ecs:RunTask"]
+    sid = "CopyTheMigrationTaskDefinition"
+    # The migration runner (modules/ecs, migration.tf): RegisterTaskDefinition takes no ARN.
+    actions   = ["ecs:RegisterTaskDefinition"]
     resources = ["*"]
+  }
+  statement {
+    sid       = "RunTheMigration"
+    actions   = ["ecs:RunTask"]
+    resources = ["${local.arn}:ecs:${local.region}:${local.account}:task-definition/${var.name}-migration:*"]
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = ["${local.arn}:ecs:${local.region}:${local.account}:cluster/${var.name}"]
+    }
   }
   statement {
     sid       = "PassTheMigrationRoles"

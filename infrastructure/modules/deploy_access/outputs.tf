@@ -42,3 +42,18 @@ output "finalize_policy_json" {
   description = "The finalize role's permissions, for review and for the tests."
   value       = data.aws_iam_policy_document.finalize.json
 }
+
+output "build_role_arn" {
+  description = "The build role (build.tf), the only one that pushes images and writes their build records; null where the environment does not own the repository."
+  value       = var.image_push ? aws_iam_role.build[0].arn : null
+}
+
+output "build_policy_json" {
+  description = "The build role's policy document (the tests sign with it)."
+  value       = data.aws_iam_policy_document.build.json
+}
+
+output "image_records_prefix" {
+  description = "The SSM path of the images' build records (/switchyard/images/<repository>/<digest hex>)."
+  value       = local.image_records_prefix
+}

@@ -103,14 +103,11 @@ data "aws_iam_policy_document" "release" {
     actions   = ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer"]
     resources = [var.ecr_repository_arn]
   }
-  dynamic "statement" {
-    # The environment whose jobs build the image (staging) pushes it, to this one repository.
-    for_each = var.image_push ? [1] : []
-    content {
-      sid       = "PushImages"
-      actions   = ["ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"]
-      resources = [var.ecr_repository_arn]
-    }
+  statement {
+    sid = "ReadImageRecords"
+    # Production's preflight reads an image's build record (build.tf); only the build role writes it.
+    actions   = ["ssm:GetParameter"]
+    resources = [local.image_records_arn]
   }
 
   # --- promote in plan mode (production): Terraform reads the state and the stack, and writes only its lock

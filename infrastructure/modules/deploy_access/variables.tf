@@ -69,9 +69,15 @@ variable "ecr_repository_arn" {
 }
 
 variable "image_push" {
-  description = "Whether the release role may push images to ecr_repository_arn: true for the environment whose jobs build the image (staging)."
+  description = "Whether this environment owns ecr_repository_arn (staging): it then has the build role (build.tf), the only one that may push images and write their build records."
   type        = bool
   default     = false
+}
+
+variable "build_environment" {
+  description = "GitHub environment of deploy.yml's build job, which alone may assume the build role on workflow_branch (limit it to that branch in the repository's settings)."
+  type        = string
+  default     = "build"
 }
 
 variable "break_glass_principals" {

@@ -124,6 +124,20 @@ run "uses_the_image_repository_it_is_given" {
   }
 }
 
+run "only_the_build_role_pushes_to_the_repository_it_owns" {
+  command = plan
+  variables {
+    ecr_repository_arn = null
+  }
+  assert {
+    condition = alltrue([for s in data.aws_iam_policy_document.repository[0].statement :
+      s.effect == "Deny" && contains(s.actions, "ecr:PutImage") && contains(s.actions, "ecr:InitiateLayerUpload")
+      && anytrue([for c in s.condition : c.test == "ArnNotEquals" && c.variable == "aws:PrincipalArn" && length(c.values) == 1])
+    ]) && length(aws_ecr_repository_policy.app) == 1
+    error_message = "The root that owns the image repository must deny every principal but the build role a push."
+  }
+}
+
 run "refuses_a_certificate_that_is_not_an_acm_arn" {
   command = plan
   variables {

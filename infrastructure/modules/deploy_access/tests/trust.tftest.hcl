@@ -144,3 +144,46 @@ run "releases_and_terraform_applies_use_two_roles" {
     error_message = "Without image_push the release role cannot push images."
   }
 }
+
+run "only_the_build_job_on_develop_and_productions_job_on_main_get_the_build_role" {
+  command = plan
+  variables {
+    name                       = "switchyard-staging"
+    github_environment         = "staging"
+    workflow_branch            = "develop"
+    image_push                 = true
+    status_reader_environments = ["production"]
+  }
+  assert {
+    condition = {
+      for s in data.aws_iam_policy_document.build_assume[0].statement : s.sid => {
+        sub      = one([for c in s.condition : c.values if c.variable == "token.actions.githubusercontent.com:sub"])
+        workflow = one([for c in s.condition : c.values if c.variable == "token.actions.githubusercontent.com:job_workflow_ref"])
+        id       = one([for c in s.condition : c.values if c.variable == "token.actions.githubusercontent.com:repository_id"])
+      }
+      } == {
+      TheBuildJob = {
+        sub      = tolist(["repo:acme/switchyard:environment:build"])
+        workflow = tolist(["acme/switchyard/.github/workflows/deploy.yml@refs/heads/develop"])
+        id       = tolist(["123456789"])
+      }
+      TheProductionJobAttests = {
+        sub      = tolist(["repo:acme/switchyard:environment:production"])
+        workflow = tolist(["acme/switchyard/.github/workflows/deploy.yml@refs/heads/main"])
+        id       = tolist(["123456789"])
+      }
+    }
+    error_message = "The build role is for deploy.yml's build job (environment build, on develop) and production's job on main (the attestation), nothing else."
+  }
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.release.statement : s if contains(s.actions, "ecr:PutImage") && try(s.effect, "Allow") != "Deny"]) == 0
+    error_message = "The release role of the environment that owns the repository cannot push images: only the build role can."
+  }
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.infrastructure.statement :
+      s.effect == "Deny" && contains(s.actions, "ecr:PutImage") && contains(s.actions, "ecr:SetRepositoryPolicy") && contains(s.actions, "ssm:PutParameter")
+      && contains(s.resources, "arn:aws:ssm:eu-west-1:111111111111:parameter/switchyard/images/switchyard/app/*")
+    ])
+    error_message = "The infrastructure role may neither push images, write their build records, nor change the repository's policy."
+  }
+}
