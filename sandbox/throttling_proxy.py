@@ -9,7 +9,9 @@ error AWS returns in that call's protocol, so botocore classifies it as throttli
 - smithy-rpc-v2-cbor (POST /service/<prefix>/operation/<name>, header smithy-protocol): 400,
   the same map in CBOR;
 - query (form body with Action=: ELBv2, IAM, STS): 400, <ErrorResponse> with Code Throttling;
-- ec2 (the query form, signed for ec2): 503, <Response><Errors> with Code RequestLimitExceeded.
+- ec2 (the query form, signed for ec2): 503, <Response><Errors> with Code RequestLimitExceeded;
+- rest-json, a Lambda function's invocation (POST /2015-03-31/functions/<name>/invocations): 429,
+  x-amzn-ErrorType TooManyRequestsException.
 
 A client of a service that moved off the query protocol says so (x-amzn-query-mode: true); it gets
 the query code too (x-amzn-query-error: Throttling;Sender), as from AWS. The emulator's own API
@@ -47,6 +49,7 @@ RATE_EXCEEDED = "Rate exceeded"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
 SIGV4_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 RPC_V2_PATH = re.compile(r"^/service/[^/]+/operation/([^/?]+)")
+LAMBDA_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/[^/]+/invocations")
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class Call:
 
     service: str  # the SigV4 signing name: ecs, elasticloadbalancing, monitoring...
     action: str
-    protocol: str  # json, cbor, query or ec2
+    protocol: str  # json, cbor, query, ec2 or rest-json
     query_compatible: bool = False  # the client asked for query error codes (x-amzn-query-mode)
 
     @property
@@ -76,6 +79,8 @@ def identify(method: str, path: str, headers: dict[str, str], body: bytes) -> Ca
     rpc_v2 = RPC_V2_PATH.match(path)
     if rpc_v2 and headers.get("smithy-protocol") == "rpc-v2-cbor":
         return Call(service, rpc_v2.group(1), "cbor", query_compatible)
+    if method == "POST" and LAMBDA_INVOKE_PATH.match(path):
+        return Call(service, "Invoke", "rest-json")
     form = body if method == "POST" and "x-www-form-urlencoded" in headers.get("content-type", "") else b""
     params = parse_qs(form.decode("utf-8", "replace")) or parse_qs(urlsplit(path).query)
     if "Action" in params:
@@ -114,6 +119,9 @@ def throttling_response(call: Call, request_content_type: str = "") -> tuple[int
     if call.protocol == "cbor":
         headers.update({"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor"})
         return 400, headers, cbor_text_map(error)
+    if call.protocol == "rest-json":
+        headers.update({"Content-Type": "application/json", "x-amzn-ErrorType": "TooManyRequestsException"})
+        return 429, headers, json.dumps({"Type": "User", "message": RATE_EXCEEDED}).encode()
     headers["Content-Type"] = "text/xml"
     if call.protocol == "ec2":
         body = (

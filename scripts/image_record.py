@@ -3,12 +3,12 @@
     .venv/bin/python scripts/image_record.py record --image <repo>@sha256:<hex> --commit <sha> --ref <ref> --run <url>
     .venv/bin/python scripts/image_record.py attest --image <repo>@sha256:<hex> --branch main --run <url>
 
-deploy.yml's build job records every image it pushes, with the commit and ref that built it; the
-production job attests, after checking in its checkout that the build's commit is on the branch it
-deploys from, by adding that branch's commit to the record. Production's preflight accepts only an
-attested image (roles/preflight, provenance). Only the build role may write these records
-(infrastructure/modules/deploy_access, build.tf). A record is an SSM parameter:
-/switchyard/images/<repository path>/<digest hex>.
+deploy.yml's build job records every image it pushes, with the commit and ref that built it
+(/switchyard/images/<repository path>/<digest hex>, written only by the build role); the production
+job, after checking in its checkout that the build's commit is on the branch it deploys from,
+attests it once and for good (/switchyard/attestations/<repository path>/<branch>/<digest hex>,
+written only by the attest role, never overwritten). Production's preflight and its migration
+runner accept only an attested image (infrastructure/modules/deploy_access, build.tf).
 """
 
 from __future__ import annotations
@@ -29,23 +29,34 @@ class Refused(Exception):
     """The image cannot be recorded or attested; nothing was written."""
 
 
-def record_name(image: str) -> str:
-    """The SSM parameter of an image's build record."""
-    found = IMAGE.match(image)
+def _parts(image: str):
+    found = IMAGE.fullmatch(image)
     if not found:
         raise Refused(f"{image!r} is not an image by digest (<registry>/<repository>@sha256:<64 hex>)")
-    return f"/switchyard/images/{found['repository']}/{found['hex']}"
+    return found["repository"], found["hex"]
 
 
-def read(ssm, image: str) -> dict | None:
+def record_name(image: str) -> str:
+    """The SSM parameter of an image's build record."""
+    repository, digest = _parts(image)
+    return f"/switchyard/images/{repository}/{digest}"
+
+
+def attestation_name(image: str, branch: str) -> str:
+    """The SSM parameter of the attestation that a commit on branch built the image."""
+    repository, digest = _parts(image)
+    return f"/switchyard/attestations/{repository}/{branch}/{digest}"
+
+
+def read(ssm, name: str) -> dict | None:
     try:
-        return json.loads(ssm.get_parameter(Name=record_name(image))["Parameter"]["Value"])
+        return json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
     except ssm.exceptions.ParameterNotFound:
         return None
 
 
-def write(ssm, image: str, record: dict) -> None:
-    ssm.put_parameter(Name=record_name(image), Value=json.dumps(record, sort_keys=True), Type="String", Overwrite=True)
+def write(ssm, name: str, value: dict, overwrite: bool) -> None:
+    ssm.put_parameter(Name=name, Value=json.dumps(value, sort_keys=True), Type="String", Overwrite=overwrite)
 
 
 def record(ssm, image: str, commit: str, ref: str, run: str) -> dict:
@@ -53,7 +64,7 @@ def record(ssm, image: str, commit: str, ref: str, run: str) -> dict:
     if not re.fullmatch(r"[0-9a-f]{40}", commit):
         raise Refused(f"{commit!r} is not a full commit SHA")
     built = {"image": image, "commit": commit, "ref": ref, "run": run, "built_at": int(time.time())}
-    write(ssm, image, built)
+    write(ssm, record_name(image), built, overwrite=True)  # a rebuild of the same bytes, say so again
     return built
 
 
@@ -70,20 +81,36 @@ def head_commit() -> str:
 
 
 def attest(ssm, image: str, branch: str, run: str) -> dict:
-    """Add to the image's record that branch's HEAD contains the commit that built it."""
-    built = read(ssm, image)
+    """Attest, once, that branch's HEAD contains the commit that built the image."""
+    name = attestation_name(image, branch)
+    done = read(ssm, name)
+    if done:
+        if done.get("image") != image:
+            raise Refused(f"{name} attests {done.get('image')}, not {image}: refusing")
+        return done  # attested by an earlier run (a promote again of the same digest)
+    built = read(ssm, record_name(image))
     if not built:
         raise Refused(
             f"{image} has no build record ({record_name(image)}): deploy.yml's build job did not build it."
             " Production runs only images that job built from a commit on its branch."
         )
+    if not re.fullmatch(r"[0-9a-f]{40}", str(built.get("commit"))):
+        raise Refused(f"{image}'s build record names {built.get('commit')!r}, not a commit: refusing")
     if not is_ancestor(built["commit"]):
         raise Refused(
             f"{image} was built from commit {built['commit']} ({built.get('ref')}, {built.get('run')}),"
             f" which is not on {branch}: refusing. Merge that commit to {branch}, or deploy an image built from it."
         )
-    attested = {**built, branch: {"commit": head_commit(), "run": run, "attested_at": int(time.time())}}
-    write(ssm, image, attested)
+    attested = {
+        "image": image,
+        "commit": built["commit"],
+        "ref": built.get("ref"),
+        "branch": branch,
+        "branch_commit": head_commit(),
+        "run": run,
+        "attested_at": int(time.time()),
+    }
+    write(ssm, name, attested, overwrite=False)  # once and for good: a second write fails
     return attested
 
 

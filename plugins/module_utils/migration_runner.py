@@ -11,14 +11,21 @@ role, Terraform's) in which only the image changed, and only to an image of the 
 option, a command or a role. It returns the task it started; the caller watches it to its exit
 (ecs_migration_run).
 
-Event: {"image": str, "keep": [str], "started_by": str}. Environment (Terraform's): CLUSTER,
+Where the environment runs only attested images (PROVENANCE, a branch: production's main), the
+runner refuses an image whose build record (scripts/image_record.py, written only by the build
+and attest roles) lacks that branch's attestation, whoever asks: the release role cannot migrate
+with an image the preflight would refuse.
+
+Event: {"image": str, "keep": [str], "started_by": str, "token": str}; token, when given, makes a
+retried request start no second task (RunTask's clientToken). Environment (Terraform's): CLUSTER,
 TASK_DEFINITION (the template revision's ARN), MIGRATION_ROLE (the task role of its copies),
 SUBNETS, SECURITY_GROUPS (comma-separated), ASSIGN_PUBLIC_IP, REPOSITORY (the image repository's
-URL), IMAGE_POLICY (digest or tag_or_digest).
+URL), IMAGE_POLICY (digest or tag_or_digest), PROVENANCE (a branch, or empty).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -38,7 +45,8 @@ TAG = r":[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 # the bootstrap image): no whitespace, no leading dash, at most 255 characters.
 ANY_IMAGE = re.compile(rf"^[a-z0-9][a-z0-9._/:-]*(?:{TAG})?(?:{DIGEST})?$")
 MAX_KEEP = 10
-STARTED_BY = re.compile(r"^[A-Za-z0-9 _.:/-]{1,128}$")
+STARTED_BY = re.compile(r"[A-Za-z0-9 _.:/-]{1,128}")
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 POLICIES = ("digest", "tag_or_digest")
 
 
@@ -61,27 +69,46 @@ def arguments(event, config):
     if not isinstance(event, dict):
         raise Refused("the event is not an object with image, keep and started_by")
     problems = []
-    unknown = sorted(set(event) - {"image", "keep", "started_by"})
+    unknown = sorted(set(event) - {"image", "keep", "started_by", "token"})
     if unknown:
         problems.append(f"unknown fields {', '.join(unknown)}")
     image = event.get("image")
     wanted = "by digest" if config["IMAGE_POLICY"] == "digest" else "by tag or digest"
-    if not isinstance(image, str) or not image_pattern(config["REPOSITORY"], config["IMAGE_POLICY"]).match(image):
+    if not isinstance(image, str) or not image_pattern(config["REPOSITORY"], config["IMAGE_POLICY"]).fullmatch(image):
         problems.append(f"image {image!r} is not an image of {config['REPOSITORY']} {wanted}")
     keep = event.get("keep") or []
     if not isinstance(keep, list) or len(keep) > MAX_KEEP:
         problems.append(f"keep must be a list of at most {MAX_KEEP} images")
         keep = []
-    bad = [k for k in keep if not isinstance(k, str) or len(k) > 255 or not ANY_IMAGE.match(k)]
+    bad = [k for k in keep if not isinstance(k, str) or len(k) > 255 or not ANY_IMAGE.fullmatch(k)]
     if bad:
         problems.append(f"keep holds what is not an image reference: {bad!r}")
     started_by = event.get("started_by") or "switchyard migration"
-    if not isinstance(started_by, str) or not STARTED_BY.match(started_by):
+    if not isinstance(started_by, str) or not STARTED_BY.fullmatch(started_by):
         problems.append("started_by must be 1 to 128 letters, digits, spaces or _.:/-")
+    token = event.get("token")
+    if token is not None and (not isinstance(token, str) or not TOKEN.fullmatch(token)):
+        problems.append("token must be 1 to 64 letters, digits, - or _")
     if problems:
         raise Refused("; ".join(problems))
     extra = ["--release", image] + [f"--keep={k}" for k in dict.fromkeys(keep) if k != image]
-    return image, extra, started_by
+    # ECS's startedBy takes letters, digits, -, / and _ only.
+    return image, extra, re.sub(r"[^A-Za-z0-9_/-]", "-", started_by), token
+
+
+def provenance_problem(ssm, image, branch):
+    """Why image may not run where only branch's builds run, or None (scripts/image_record.py)."""
+    found = re.fullmatch(r"[^/]+/([a-z0-9._/-]+)@sha256:([a-f0-9]{64})", image)
+    if not found:
+        return f"image {image!r} is not by digest, so nothing attests it"
+    name = f"/switchyard/attestations/{found[1]}/{branch}/{found[2]}"
+    try:
+        attested = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        return f"nothing attests that a commit on {branch} built {image} ({name} is missing)"
+    if not isinstance(attested, dict) or attested.get("image") != image:
+        return f"{name} does not attest {image}"
+    return None
 
 
 def migration_revision(ecs, config, image):
@@ -89,21 +116,27 @@ def migration_revision(ecs, config, image):
     the family's latest revision is that very copy already (a rerun registers nothing)."""
     template = ecs.describe_task_definition(taskDefinition=config["TASK_DEFINITION"])["taskDefinition"]
     accepted = frozenset(ecs.meta.service_model.operation_model("RegisterTaskDefinition").input_shape.members)
-    body = {k: v for k, v in template.items() if k in accepted and k not in READ_ONLY}
-    body = with_image(body, image, [body["containerDefinitions"][0]["name"]])
+
+    def registrable(revision):
+        return {k: v for k, v in revision.items() if k in accepted and k not in READ_ONLY}
+
+    body = with_image(registrable(template), image, [template["containerDefinitions"][0]["name"]])
     body["taskRoleArn"] = config["MIGRATION_ROLE"]
     latest = ecs.describe_task_definition(taskDefinition=template["family"])["taskDefinition"]
-    if {k: v for k, v in latest.items() if k in body} == body:
+    if registrable(latest) == body:  # exactly the copy: a revision someone else made differs
         return latest
     return ecs.register_task_definition(**body)["taskDefinition"]
 
 
 def handle(event, environ, client):
     """Start the migration task of event's image; {task_arn, ...} or {refused: why}."""
-    keys = ("CLUSTER", "TASK_DEFINITION", "MIGRATION_ROLE", "REPOSITORY", "IMAGE_POLICY")
+    keys = ("CLUSTER", "TASK_DEFINITION", "MIGRATION_ROLE", "REPOSITORY", "IMAGE_POLICY", "PROVENANCE")
     config = {key: environ.get(key, "") for key in keys}
     try:
-        image, extra, started_by = arguments(event, config)
+        image, extra, started_by, token = arguments(event, config)
+        problem = config["PROVENANCE"] and provenance_problem(client("ssm"), image, config["PROVENANCE"])
+        if problem:
+            raise Refused(problem)
     except Refused as e:
         LOG.warning("refused: %s", e)
         return {"refused": f"The migration runner refused the request: {e}. Nothing was started."}
@@ -124,6 +157,7 @@ def handle(event, environ, client):
         networkConfiguration={"awsvpcConfiguration": network},
         # The template's own command, with the release's arguments: the only override.
         overrides={"containerOverrides": [{"name": container["name"], "command": container["command"] + extra}]},
+        **({"clientToken": token} if token else {}),
     )
     if not response.get("tasks"):
         reasons = "; ".join(f"{f.get('arn', '')} {f.get('reason', '')}".strip() for f in response.get("failures", []))

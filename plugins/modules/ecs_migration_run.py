@@ -16,8 +16,9 @@ description:
     caller needs C(lambda:InvokeFunction) on the runner, C(ecs:DescribeTasks) and C(logs:GetLogEvents),
     and may neither pass the migration role nor run a task itself.
   - A migration is not idempotent, so every run outside check mode starts a task and reports
-    C(changed). In check mode nothing is invoked. A task still running at I(wait_timeout) is left
-    running and the failure says so.
+    C(changed); with I(token), a retried request starts no second task. In check mode the runner is
+    invoked as a dry run (it exists and the caller may invoke it), and nothing starts. A task still
+    running at I(wait_timeout) is left running and the failure says so.
 author:
   - switchyard contributors (@switchyard)
 options:
@@ -42,6 +43,11 @@ options:
     description: The task's C(startedBy), which names who ran it in ECS's console and events.
     type: str
     default: switchyard
+  token:
+    description:
+      - Unique to this migration (the deployment lease's token), so that a request the runner receives twice
+        (a retry) starts one task (RunTask's C(clientToken)). Letters, digits, C(-) and C(_), at most 64.
+    type: str
   wait_timeout:
     description: Seconds to wait for the task to stop.
     type: int
@@ -121,6 +127,11 @@ seconds:
 
 import json
 
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing botocore
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -131,14 +142,16 @@ from ansible_collections.switchyard.bluegreen.plugins.module_utils.health import
 from ansible_collections.switchyard.bluegreen.plugins.module_utils.one_off import watch
 
 
-def invoke(module, functions):
+def invoke(module, functions, dry_run=False):
     """The runner's answer: the task it started, or the module fails with why it started none."""
     params = module.params
     event = {"image": params["image"], "keep": params["keep"], "started_by": params["started_by"][:128]}
+    if params["token"]:
+        event["token"] = params["token"]
     try:
         response = functions.invoke(
             FunctionName=params["runner"],
-            InvocationType="RequestResponse",
+            InvocationType="DryRun" if dry_run else "RequestResponse",
             Payload=json.dumps(event).encode(),
             aws_retry=True,
         )
@@ -147,6 +160,10 @@ def invoke(module, functions):
             msg=f"The migration runner {params['runner']} does not exist. Run playbooks/provision.yml for this"
             " environment first. Nothing was migrated."
         )
+    except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
+        module.fail_json_aws(e, msg=f"Could not invoke the migration runner {params['runner']}; nothing was migrated")
+    if dry_run:
+        return None
     answer = json.loads(response["Payload"].read() or b"null")
     if response.get("FunctionError") or not isinstance(answer, dict):
         module.fail_json(
@@ -172,8 +189,15 @@ def run(module, functions, ecs, logs):
         seconds=0.0,
     )
     if module.check_mode:
+        invoke(module, functions, dry_run=True)
         module.exit_json(**result)
     task = invoke(module, functions)
+    if task.get("cluster") and task["cluster"] != module.params["cluster"]:
+        module.fail_json(
+            msg=f"The migration runner started {task['task_arn']} in cluster {task['cluster']}, not"
+            f" {module.params['cluster']}: the deployment contract and the runner disagree. Provision again.",
+            **result,
+        )
     result["task_definition_arn"] = task["task_definition_arn"]
     where = {"arn": task["task_arn"], "container": task["container"], "log_group": task.get("log_group") or None}
     watch(module, (ecs, logs), {**where, "log_stream": task.get("log_stream") or None}, result)
@@ -186,6 +210,7 @@ ARGUMENT_SPEC = dict(
     image=dict(type="str", required=True),
     keep=dict(type="list", elements="str", default=[]),
     started_by=dict(type="str", default="switchyard"),
+    token=dict(type="str", no_log=False),
     wait_timeout=dict(type="int", default=900),
     poll_seconds=dict(type="float", default=5),
     log_lines=dict(type="int", default=20),

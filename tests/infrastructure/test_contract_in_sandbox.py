@@ -48,7 +48,11 @@ def _policy_documents(iam, role_name: str) -> str:
 
 def test_the_service_connects_as_its_own_role_and_only_the_migration_task_reads_the_masters(provisioned, aws):
     stack = provisioned["stack"]
-    master = stack["migration"]["environment"]["DB_MIGRATION_SECRET_ARN"]
+    # The migration task definition Terraform owns (its first revision: the runner's copies follow).
+    template = aws("ecs").describe_task_definition(taskDefinition=f"{stack['migration']['task_family']}:1")
+    migration = {e["name"]: e["value"] for e in template["taskDefinition"]["containerDefinitions"][0]["environment"]}
+    master = migration["DB_MIGRATION_SECRET_ARN"]
+    assert "taskRoleArn" not in template["taskDefinition"], "only the runner's copies carry the migration role"
     revision = aws("ecs").describe_task_definition(taskDefinition=stack["task_family"])["taskDefinition"]
     container = revision["containerDefinitions"][0]
     secrets = {s["name"]: s["valueFrom"] for s in container.get("secrets", [])}
@@ -59,12 +63,13 @@ def test_the_service_connects_as_its_own_role_and_only_the_migration_task_reads_
     )
     # Terraform writes it without a password (none may enter its state); the first migration draws one.
     assert runtime == {"username": "app_runtime", "password": ""}, "Terraform must write no password"
-    assert stack["migration"]["environment"]["DB_RUNTIME_SECRET_ARN"] == secrets["DB_USER"].split(":username::")[0]
+    assert migration["DB_RUNTIME_SECRET_ARN"] == secrets["DB_USER"].split(":username::")[0]
     environment = {e["name"]: e["value"] for e in container.get("environment", [])}
     assert environment.get("DB_SSLMODE") == "verify-full" and environment.get("PGSSLROOTCERT"), environment
 
     iam = aws("iam")
-    migration_role = stack["migration"]["task_role_arn"].split("/")[-1]
+    runner = aws("lambda").get_function_configuration(FunctionName=stack["migration"]["runner"])
+    migration_role = runner["Environment"]["Variables"]["MIGRATION_ROLE"].split("/")[-1]
     assert migration_role == f"{stack['name']}-migration"
     assert master in _policy_documents(iam, migration_role), "the migration task's role must read the master"
     for role in (revision["taskRoleArn"], revision["executionRoleArn"]):

@@ -101,7 +101,7 @@ def test_parameter_store_permissions_stop_at_the_contract():
             continue
         if statement["sid"].startswith("Unscopable"):
             assert ssm == ["ssm:DescribeParameters"], f"{statement['sid']} grants {ssm} on every parameter"
-        elif statement["resources"].strip() == "local.image_records_arn":
+        elif statement["resources"].strip() == "local.image_records_arn, local.attestations_arn":
             assert ssm == ["ssm:GetParameter"], f"{statement['sid']} writes the images' build records"
         else:
             assert statement["resources"].strip() == "local.deployment_parameter_arn", (

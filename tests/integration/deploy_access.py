@@ -60,6 +60,7 @@ output "policies" {{
       infrastructure = module.staging.infrastructure_policy_json
       finalize       = module.staging.finalize_policy_json
       build          = module.staging.build_policy_json
+      attest         = module.staging.attest_policy_json
     }}
     production = {{
       release        = module.production.release_policy_json

@@ -215,6 +215,9 @@ def test_only_the_build_role_pushes_images_and_writes_their_build_records(users,
             "push an image": lambda ecr=ecr: ecr.put_image(**repository, imageManifest="{}", imageTag="pushed"),
             "upload a layer": lambda ecr=ecr: ecr.initiate_layer_upload(**repository),
             "write a build record": lambda ssm=ssm: ssm.put_parameter(**record),
+            "attest an image": lambda ssm=ssm: ssm.put_parameter(
+                **{**record, "Name": f"/switchyard/attestations/switchyard/app/main/{'a' * 64}"}
+            ),
         }
         for what, call in calls.items():
             assert outcome(call) == "denied", f"{environment}'s {role} role could {what}"
@@ -225,6 +228,13 @@ def test_only_the_build_role_pushes_images_and_writes_their_build_records(users,
     assert outcome(lambda: build_ssm.put_parameter(**record)) == "allowed"
     other = {**record, "Name": "/switchyard/switchyard-production/deployment"}
     assert outcome(lambda: build_ssm.put_parameter(**other)) == "denied", "the build role writes only build records"
+    # Only production's job on main attests: the build role (a job on develop) cannot forge it.
+    attestation = {**record, "Name": f"/switchyard/attestations/switchyard/app/main/{'a' * 64}", "Overwrite": False}
+    assert outcome(lambda: build_ssm.put_parameter(**attestation)) == "denied", "the build role attested"
+    attest_ecr, attest_ssm = users("staging-attest", "ecr"), users("staging-attest", "ssm")
+    assert outcome(lambda: attest_ssm.put_parameter(**attestation)) == "allowed"
+    assert outcome(lambda: attest_ssm.put_parameter(**record)) == "denied", "the attest role rewrote a build record"
+    assert outcome(lambda: attest_ecr.put_image(**repository, imageManifest="{}", imageTag="x")) == "denied"
 
 
 @pytest.fixture(scope="module")

@@ -34,14 +34,16 @@ ROLES = {  # the GitHub environment's variable -> the role of that environment i
 }
 STATUS_ROLE = "arn:aws:iam::123456789012:role/switchyard-staging-status"
 BUILD_ROLE = "arn:aws:iam::123456789012:role/switchyard-staging-build"  # the repository's owner's
+ATTEST_ROLE = "arn:aws:iam::123456789012:role/switchyard-staging-attest"
 # The emulator's credentials stand for each role (it enforces no IAM here).
 EMULATOR_KEYS = {"AWS_ACCESS_KEY_ID": "SANDBOXACCESSKEY", "AWS_SECRET_ACCESS_KEY": "sandbox-not-a-secret"}
 
 
-def pushed_by_digest(step, env) -> dict:
-    """The image build and push, which needs Docker: the registry answers with the digest."""
-    digest = hashlib.sha256(env.get("COMMIT", COMMIT).encode()).hexdigest()
-    return {"image": f"{REPOSITORY}@sha256:{digest}"}
+def pushed_by_digest(sha: str):
+    """The image build and push of commit sha, which needs Docker: the registry answers with a digest
+    of its own for each commit."""
+    digest = hashlib.sha256(sha.encode()).hexdigest()
+    return lambda step, env: {"image": f"{REPOSITORY}@sha256:{digest}"}
 
 
 def already_set_up(step, env) -> dict:
@@ -52,7 +54,6 @@ def already_set_up(step, env) -> dict:
 
 
 STAND_INS = {
-    "Build and push by digest": pushed_by_digest,
     "Terraform and the virtualenv": already_set_up,
     "The virtualenv": already_set_up,
 }
@@ -79,12 +80,14 @@ def history(checkout) -> dict:
 
 
 def attested(aws, image: str) -> None:
-    """The record the build role writes for an image a commit on main built, attested on main."""
+    """What the build and attest roles write for an image a commit on main built."""
     repository, digest = image.split("/", 1)[1].split("@sha256:")
-    record = {"image": image, "commit": "0" * 40, "ref": "refs/heads/develop", "main": {"commit": "1" * 40}}
-    aws("ssm").put_parameter(
-        Name=f"/switchyard/images/{repository}/{digest}", Value=json.dumps(record), Type="String", Overwrite=True
-    )
+    ssm = aws("ssm")
+    built = {"image": image, "commit": "0" * 40, "ref": "refs/heads/develop"}
+    ssm.put_parameter(Name=f"/switchyard/images/{repository}/{digest}", Value=json.dumps(built), Type="String")
+    attestation = {**built, "branch": "main", "branch_commit": "1" * 40}
+    name = f"/switchyard/attestations/{repository}/main/{digest}"
+    ssm.put_parameter(Name=name, Value=json.dumps(attestation), Type="String")
 
 
 def contract(aws, environment: str) -> dict:
@@ -144,11 +147,12 @@ def runner(provisioned, production, checkout, commits):
                 **roles,
                 "AWS_STAGING_STATUS_ROLE_ARN": STATUS_ROLE,
                 "AWS_BUILD_ROLE_ARN": BUILD_ROLE,
+                "AWS_ATTEST_ROLE_ARN": ATTEST_ROLE,
                 "AWS_REGION": "us-east-1",
                 "ECR_REPOSITORY_URL": REPOSITORY,
             },
-            credentials={**dict.fromkeys([*roles.values(), STATUS_ROLE, BUILD_ROLE], EMULATOR_KEYS)},
-            stand_ins=STAND_INS,
+            credentials=dict.fromkeys([*roles.values(), STATUS_ROLE, BUILD_ROLE, ATTEST_ROLE], EMULATOR_KEYS),
+            stand_ins={**STAND_INS, "Build and push by digest": pushed_by_digest(sha)},
             environment=production,
         )
 

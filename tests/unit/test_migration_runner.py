@@ -3,6 +3,8 @@ starts, against a stubbed ECS client (botocore's Stubber refuses any call it was
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 from ansible_collections.switchyard.bluegreen.plugins.module_utils import migration_runner
@@ -51,16 +53,17 @@ def ecs():
         stub.assert_no_pending_responses()
 
 
-def expect_run(stub, arn, command):
+def expect_run(stub, arn, command, **extra):
     stub.add_response(
         "run_task",
         {"tasks": [{"taskArn": TASK, "lastStatus": "PROVISIONING"}], "failures": []},
         {
+            **extra,
             "cluster": "switchyard-production",
             "taskDefinition": arn,
             "count": 1,
             "launchType": "FARGATE",
-            "startedBy": "switchyard production",
+            "startedBy": "switchyard-production",
             "networkConfiguration": {
                 "awsvpcConfiguration": {
                     "subnets": ["subnet-1", "subnet-2"],
@@ -158,3 +161,91 @@ def test_the_sandbox_policy_also_takes_the_repositorys_tags(image):
     pattern = migration_runner.image_pattern(REPOSITORY, "tag_or_digest")
     assert pattern.match(image)
     assert not pattern.match(f"{REPOSITORY}-other:v2") and not pattern.match(REPOSITORY)
+
+
+def test_a_revision_someone_else_registered_in_the_family_is_not_run(ecs):
+    """The family's latest revision has the image and role, and one field more: a new copy is registered."""
+    client, stub = ecs
+    stub.add_response(
+        "describe_task_definition", {"taskDefinition": revision(1, "bootstrap")}, {"taskDefinition": f"{FAMILY}:1"}
+    )
+    theirs = {**revision(2, IMAGE, MIGRATION_ROLE), "ephemeralStorage": {"sizeInGiB": 200}}
+    stub.add_response(
+        "describe_task_definition", {"taskDefinition": theirs}, {"taskDefinition": "switchyard-production-migration"}
+    )
+    copy = {
+        k: v
+        for k, v in revision(3, IMAGE, MIGRATION_ROLE).items()
+        if k not in ("taskDefinitionArn", "revision", "status")
+    }
+    stub.add_response("register_task_definition", {"taskDefinition": revision(3, IMAGE, MIGRATION_ROLE)}, copy)
+    expect_run(stub, f"{FAMILY}:3", [*COMMAND, "--release", IMAGE], clientToken="lease-7")
+
+    answer = migration_runner.handle(
+        {"image": IMAGE, "started_by": "switchyard production", "token": "lease-7"}, ENVIRON, lambda _: client
+    )
+
+    assert answer["task_definition_arn"] == f"{FAMILY}:3"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param({"image": IMAGE + "\n"}, id="image-with-a-newline"),
+        pytest.param({"image": IMAGE, "keep": [LIVE + "\n"]}, id="keep-with-a-newline"),
+        pytest.param({"image": IMAGE, "started_by": "a\n"}, id="started-by-with-a-newline"),
+        pytest.param({"image": IMAGE, "token": "a b"}, id="token-with-a-space"),
+    ],
+)
+def test_a_trailing_newline_or_a_bad_token_is_refused(ecs, event):
+    client, _ = ecs
+    assert "refused" in migration_runner.handle(event, ENVIRON, lambda _: client)
+
+
+def attestation(image):
+    return {"Parameter": {"Name": "x", "Value": json.dumps({"image": image, "commit": "a" * 40, "branch": "main"})}}
+
+
+ATTESTED = f"/switchyard/attestations/switchyard/app/main/{'b' * 64}"
+
+
+@pytest.mark.parametrize(
+    ("stored", "named"),
+    [
+        pytest.param(None, "nothing attests that a commit on main built", id="never-attested"),
+        pytest.param(attestation(LIVE), "does not attest", id="the-attestation-of-another-image"),
+    ],
+)
+def test_where_only_mains_builds_run_an_unattested_image_is_refused(ecs, stored, named):
+    client, _ = ecs
+    ssm = boto3.client("ssm", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(ssm) as records:
+        if stored:
+            records.add_response("get_parameter", stored, {"Name": ATTESTED})
+        else:
+            records.add_client_error("get_parameter", "ParameterNotFound", expected_params={"Name": ATTESTED})
+        environ = {**ENVIRON, "PROVENANCE": "main"}
+        answer = migration_runner.handle({"image": IMAGE}, environ, {"ssm": ssm, "ecs": client}.get)
+    assert set(answer) == {"refused"} and named in answer["refused"], answer
+
+
+def test_where_only_mains_builds_run_an_attested_image_starts(ecs):
+    client, stub = ecs
+    ssm = boto3.client("ssm", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub.add_response(
+        "describe_task_definition", {"taskDefinition": revision(1, "bootstrap")}, {"taskDefinition": f"{FAMILY}:1"}
+    )
+    stub.add_response(
+        "describe_task_definition",
+        {"taskDefinition": revision(2, IMAGE, MIGRATION_ROLE)},
+        {"taskDefinition": "switchyard-production-migration"},
+    )
+    expect_run(stub, f"{FAMILY}:2", [*COMMAND, "--release", IMAGE])
+    with Stubber(ssm) as records:
+        records.add_response("get_parameter", attestation(IMAGE), {"Name": ATTESTED})
+        answer = migration_runner.handle(
+            {"image": IMAGE, "started_by": "switchyard production"},
+            {**ENVIRON, "PROVENANCE": "main"},
+            {"ssm": ssm, "ecs": client}.get,
+        )
+    assert answer["task_arn"] == TASK

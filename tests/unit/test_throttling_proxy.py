@@ -52,6 +52,7 @@ CALLS = [
     pytest.param("iam", "get_role", {"RoleName": "r"}, "query", "Throttling", id="iam"),
     pytest.param("sts", "get_caller_identity", {}, "query", "Throttling", id="sts"),
     pytest.param("ec2", "describe_vpcs", {}, "ec2", "RequestLimitExceeded", id="ec2"),
+    pytest.param("lambda", "invoke", {"FunctionName": "f"}, "rest-json", "TooManyRequestsException", id="lambda"),
     # CloudWatch moved from the query protocol to JSON: it asks for the query error codes.
     pytest.param(
         "cloudwatch",

@@ -57,3 +57,8 @@ output "build_role_arn" {
   description = "The build role (AWS_BUILD_ROLE_ARN on the GitHub environment \"build\", and the production job's attestation): the only one that pushes images. Null where the root does not own the repository."
   value       = module.deploy_access.build_role_arn
 }
+
+output "attest_role_arn" {
+  description = "The attest role (AWS_ATTEST_ROLE_ARN on the GitHub environment \"production\"): the only one that attests a commit on main built an image. Null where the root does not own the repository."
+  value       = module.deploy_access.attest_role_arn
+}

@@ -40,3 +40,6 @@ db_instance_class        = "db.t4g.medium"
 db_allocated_storage     = 50
 db_multi_az              = true
 db_backup_retention_days = 14
+
+# The branch whose attested builds alone may run here (the migration runner refuses others).
+image_provenance = "main"

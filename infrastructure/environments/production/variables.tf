@@ -172,3 +172,9 @@ variable "alarm_rule" {
   })
   default = { error_threshold_percent = 1, min_requests = 20 }
 }
+
+variable "image_provenance" {
+  description = "The branch whose attested builds alone may run here: production \"main\" (deploy.yml attests them), staging \"\" (develop's builds)."
+  type        = string
+  default     = ""
+}

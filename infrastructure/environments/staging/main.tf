@@ -34,6 +34,7 @@ module "stack" {
   alarm_actions       = var.alarm_topic_arns
   # The migration runner runs only this repository's images, by digest (modules/ecs, migration.tf).
   image_repository_url     = local.ecr_repository_url
+  image_provenance         = var.image_provenance
   guard_package            = var.guard_package
   error_rate_alarm_percent = var.alarm_rule.error_threshold_percent
   guard_min_requests       = var.alarm_rule.min_requests

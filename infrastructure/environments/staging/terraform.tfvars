@@ -39,3 +39,6 @@ db_instance_class        = "db.t4g.micro"
 db_allocated_storage     = 20
 db_multi_az              = false
 db_backup_retention_days = 3
+
+# The branch whose attested builds alone may run here (the migration runner refuses others).
+image_provenance = ""

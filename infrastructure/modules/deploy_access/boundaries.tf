@@ -126,6 +126,12 @@ data "aws_iam_policy_document" "workload_boundary" {
     }
   }
   statement {
+    sid = "ReadTheAttestations"
+    # The migration runner, where only attested images run (build.tf writes none of them).
+    actions   = ["ssm:GetParameter"]
+    resources = ["${local.arn}:ssm:${local.region}:${local.account}:parameter/switchyard/attestations/${local.repository_name}/*"]
+  }
+  statement {
     sid       = "ReadTheContract"
     actions   = ["ssm:GetParameter"]
     resources = [local.deployment_parameter_arn]

@@ -19,6 +19,19 @@ data "aws_iam_policy_document" "finalize" {
     resources = local.data_resources
   }
   statement {
+    sid    = "DenyRunningTheMigrationAsAService"
+    effect = "Deny"
+    # The migration runner's copies carry the migration role (modules/ecs, migration.tf): no
+    # service may run one (UpdateService checks no PassRole, so the role alone would not stop it).
+    actions   = ["ecs:UpdateService", "ecs:CreateService"]
+    resources = ["*"]
+    condition {
+      test     = "ArnLike"
+      variable = "ecs:task-definition"
+      values   = ["${local.arn}:ecs:${local.region}:${local.account}:task-definition/${var.name}-migration:*"]
+    }
+  }
+  statement {
     sid       = "ReadDeploymentContract"
     actions   = ["ssm:GetParameter"]
     resources = [local.deployment_parameter_arn]

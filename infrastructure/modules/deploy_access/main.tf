@@ -28,7 +28,7 @@ locals {
   # The service's own database credentials of modules/database (name_prefix: a suffix follows).
   runtime_secret_arn = "${local.arn}:secretsmanager:${local.region}:${local.account}:secret:${var.name}-database-runtime-*"
   # This module's own roles and the infrastructure role's boundary, by name (no cycle through ARNs).
-  own_role_arns = ["${local.arn}:iam::${local.account}:role/${var.name}-infrastructure", "${local.arn}:iam::${local.account}:role/${var.name}-release", "${local.arn}:iam::${local.account}:role/${var.name}-finalize", "${local.arn}:iam::${local.account}:role/${var.name}-status", "${local.arn}:iam::${local.account}:role/${var.name}-build"]
+  own_role_arns = ["${local.arn}:iam::${local.account}:role/${var.name}-infrastructure", "${local.arn}:iam::${local.account}:role/${var.name}-release", "${local.arn}:iam::${local.account}:role/${var.name}-finalize", "${local.arn}:iam::${local.account}:role/${var.name}-status", "${local.arn}:iam::${local.account}:role/${var.name}-build", "${local.arn}:iam::${local.account}:role/${var.name}-attest"]
   # Roles the infrastructure role may never change, besides its own: the guard's switches
   # production's traffic, the migration's reads the database's master credentials (the runner's
   # passes it), the break-glass role may destroy data (an administrator's apply changes them).
@@ -267,16 +267,29 @@ data "aws_iam_policy_document" "infrastructure" {
     resources = local.data_resources
   }
   statement {
+    sid    = "DenyRunningTheMigrationAsAService"
+    effect = "Deny"
+    # The migration runner's copies carry the migration role (modules/ecs, migration.tf): no
+    # service may run one (UpdateService checks no PassRole, so the role alone would not stop it).
+    actions   = ["ecs:UpdateService", "ecs:CreateService"]
+    resources = ["*"]
+    condition {
+      test     = "ArnLike"
+      variable = "ecs:task-definition"
+      values   = ["${local.arn}:ecs:${local.region}:${local.account}:task-definition/${var.name}-migration:*"]
+    }
+  }
+  statement {
     sid    = "DenyDecidingWhatProductionRuns"
     effect = "Deny"
     # Images and their build records are the build role's (build.tf); the repository's policy,
     # which says so, is an administrator's.
     actions = [
       "ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
-      "ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy", "ecr:BatchDeleteImage",
+      "ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy", "ecr:BatchDeleteImage", "ecr:DeleteRepository",
       "ssm:PutParameter", "ssm:DeleteParameter", "ssm:DeleteParameters",
     ]
-    resources = [var.ecr_repository_arn, local.image_records_arn]
+    resources = [var.ecr_repository_arn, local.image_records_arn, local.attestations_arn]
   }
 
   # --- the deployment contract and records (Terraform creates them; provision reads them) ---------
@@ -600,7 +613,7 @@ data "aws_iam_policy_document" "infrastructure" {
     # The root that owns the image repository (staging) creates it; both read it. Its policy (only
     # the build role pushes) is an administrator's apply, as the boundaries are.
     actions = [
-      "ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositories", "ecr:PutImageScanningConfiguration",
+      "ecr:CreateRepository", "ecr:DescribeRepositories", "ecr:PutImageScanningConfiguration",
       "ecr:PutImageTagMutability", "ecr:TagResource", "ecr:UntagResource", "ecr:ListTagsForResource",
       "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
     ]

@@ -45,7 +45,17 @@ output "finalize_policy_json" {
 
 output "build_role_arn" {
   description = "The build role (build.tf), the only one that pushes images and writes their build records; null where the environment does not own the repository."
-  value       = var.image_push ? aws_iam_role.build[0].arn : null
+  value       = try(aws_iam_role.provenance["build"].arn, null)
+}
+
+output "attest_role_arn" {
+  description = "The attest role (build.tf), the only one that attests that a commit on the default branch built an image; null without image_push or status_reader_environments."
+  value       = try(aws_iam_role.provenance["attest"].arn, null)
+}
+
+output "attest_policy_json" {
+  description = "The attest role's policy document (the tests sign with it)."
+  value       = data.aws_iam_policy_document.attest.json
 }
 
 output "build_policy_json" {
@@ -56,4 +66,9 @@ output "build_policy_json" {
 output "image_records_prefix" {
   description = "The SSM path of the images' build records (/switchyard/images/<repository>/<digest hex>)."
   value       = local.image_records_prefix
+}
+
+output "attestations_prefix" {
+  description = "The SSM path of the attestations that a commit on the default branch built an image (/switchyard/attestations/<repository>/<branch>/<digest hex>)."
+  value       = local.attestations_prefix
 }

@@ -17,6 +17,19 @@ data "aws_iam_policy_document" "release" {
     actions   = local.data_destroying_actions
     resources = local.data_resources
   }
+  statement {
+    sid    = "DenyRunningTheMigrationAsAService"
+    effect = "Deny"
+    # The migration runner's copies carry the migration role (modules/ecs, migration.tf): no
+    # service may run one (UpdateService checks no PassRole, so the role alone would not stop it).
+    actions   = ["ecs:UpdateService", "ecs:CreateService"]
+    resources = ["*"]
+    condition {
+      test     = "ArnLike"
+      variable = "ecs:task-definition"
+      values   = ["${local.arn}:ecs:${local.region}:${local.account}:task-definition/${var.name}-migration:*"]
+    }
+  }
 
   # --- every playbook: the deployment contract ---------------------------------------------------
   statement {
@@ -105,9 +118,10 @@ data "aws_iam_policy_document" "release" {
   }
   statement {
     sid = "ReadImageRecords"
-    # Production's preflight reads an image's build record (build.tf); only the build role writes it.
+    # Production's preflight reads an image's build record and attestation (build.tf); only the
+    # build and attest roles write them.
     actions   = ["ssm:GetParameter"]
-    resources = [local.image_records_arn]
+    resources = [local.image_records_arn, local.attestations_arn]
   }
 
   # --- promote in plan mode (production): Terraform reads the state and the stack, and writes only its lock

@@ -6,8 +6,10 @@
 # with the migration's credentials.
 
 locals {
-  runner_name    = "${var.name}-migration-runner"
-  runner_handler = "ansible_collections/switchyard/bluegreen/plugins/module_utils/migration_runner.lambda_handler"
+  runner_name = "${var.name}-migration-runner"
+  # Where the attestations of the repository's images live (scripts/image_record.py).
+  attestations_arn = "arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:parameter/switchyard/attestations/${regex("^[^/]+/(.+)$", var.image_repository_url)[0]}/${var.migration_provenance}/*"
+  runner_handler   = "ansible_collections/switchyard/bluegreen/plugins/module_utils/migration_runner.lambda_handler"
 }
 
 # The template the runner copies; Terraform's revision is the only one it reads (by ARN), so a
@@ -80,6 +82,7 @@ resource "aws_lambda_function" "runner" {
       ASSIGN_PUBLIC_IP = "DISABLED"
       REPOSITORY       = var.image_repository_url
       IMAGE_POLICY     = var.migration_image_policy
+      PROVENANCE       = var.migration_provenance
     }
   }
 
@@ -133,6 +136,15 @@ data "aws_iam_policy_document" "runner" {
       test     = "StringEquals"
       variable = "iam:PassedToService"
       values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+  dynamic "statement" {
+    # Where only attested images run, the runner reads the attestation (only the attest role writes it).
+    for_each = var.migration_provenance == "" ? [] : [1]
+    content {
+      sid       = "ReadTheAttestations"
+      actions   = ["ssm:GetParameter"]
+      resources = [local.attestations_arn]
     }
   }
   statement {

@@ -155,3 +155,9 @@ variable "package" {
     sha256 = string
   })
 }
+
+variable "migration_provenance" {
+  description = "The branch whose attested builds alone the runner migrates with (production: main; scripts/image_record.py); empty: any image the image policy accepts."
+  type        = string
+  default     = ""
+}

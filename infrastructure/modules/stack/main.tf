@@ -84,6 +84,7 @@ module "ecs" {
   # The migration runner (modules/ecs, migration.tf): the repository it accepts images of, and how.
   image_repository_url              = var.image_repository_url
   migration_image_policy            = var.migration_image_policy
+  migration_provenance              = var.image_provenance
   package                           = var.guard_package
   cpu                               = var.task_cpu
   memory                            = var.task_memory

@@ -208,3 +208,9 @@ variable "migration_image_policy" {
   type        = string
   default     = "digest"
 }
+
+variable "image_provenance" {
+  description = "The branch whose attested builds alone may run here (production: main): the migration runner refuses any other image, as production's preflight does. Empty: no attestation needed."
+  type        = string
+  default     = ""
+}

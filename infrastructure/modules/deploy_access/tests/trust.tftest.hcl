@@ -145,7 +145,7 @@ run "releases_and_terraform_applies_use_two_roles" {
   }
 }
 
-run "only_the_build_job_on_develop_and_productions_job_on_main_get_the_build_role" {
+run "only_the_build_job_pushes_and_only_productions_job_on_main_attests" {
   command = plan
   variables {
     name                       = "switchyard-staging"
@@ -156,24 +156,31 @@ run "only_the_build_job_on_develop_and_productions_job_on_main_get_the_build_rol
   }
   assert {
     condition = {
-      for s in data.aws_iam_policy_document.build_assume[0].statement : s.sid => {
-        sub      = one([for c in s.condition : c.values if c.variable == "token.actions.githubusercontent.com:sub"])
-        workflow = one([for c in s.condition : c.values if c.variable == "token.actions.githubusercontent.com:job_workflow_ref"])
-        id       = one([for c in s.condition : c.values if c.variable == "token.actions.githubusercontent.com:repository_id"])
+      for role, document in data.aws_iam_policy_document.provenance_assume : role => {
+        sub      = one([for c in document.statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:sub"])
+        workflow = one([for c in document.statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:job_workflow_ref"])
+        id       = one([for c in document.statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:repository_id"])
       }
       } == {
-      TheBuildJob = {
+      build = {
         sub      = tolist(["repo:acme/switchyard:environment:build"])
         workflow = tolist(["acme/switchyard/.github/workflows/deploy.yml@refs/heads/develop"])
         id       = tolist(["123456789"])
       }
-      TheProductionJobAttests = {
+      attest = {
         sub      = tolist(["repo:acme/switchyard:environment:production"])
         workflow = tolist(["acme/switchyard/.github/workflows/deploy.yml@refs/heads/main"])
         id       = tolist(["123456789"])
       }
     }
-    error_message = "The build role is for deploy.yml's build job (environment build, on develop) and production's job on main (the attestation), nothing else."
+    error_message = "The build role is deploy.yml's build job's (environment build, on develop), the attest role production's job's on main, nobody else's."
+  }
+  assert {
+    condition = (
+      !anytrue([for s in data.aws_iam_policy_document.build.statement : contains(s.resources, "arn:aws:ssm:eu-west-1:111111111111:parameter/switchyard/attestations/switchyard/app/main/*")])
+      && !anytrue([for s in data.aws_iam_policy_document.attest.statement : anytrue([for a in s.actions : startswith(a, "ecr:")]) || (contains(s.actions, "ssm:PutParameter") && contains(s.resources, "arn:aws:ssm:eu-west-1:111111111111:parameter/switchyard/images/switchyard/app/*"))])
+    )
+    error_message = "The build role cannot attest, and the attest role can neither push nor rewrite a build record: a job on develop cannot forge main's attestation."
   }
   assert {
     condition     = length([for s in data.aws_iam_policy_document.release.statement : s if contains(s.actions, "ecr:PutImage") && try(s.effect, "Allow") != "Deny"]) == 0
@@ -182,8 +189,18 @@ run "only_the_build_job_on_develop_and_productions_job_on_main_get_the_build_rol
   assert {
     condition = anytrue([for s in data.aws_iam_policy_document.infrastructure.statement :
       s.effect == "Deny" && contains(s.actions, "ecr:PutImage") && contains(s.actions, "ecr:SetRepositoryPolicy") && contains(s.actions, "ssm:PutParameter")
+      && contains(s.actions, "ecr:DeleteRepository")
       && contains(s.resources, "arn:aws:ssm:eu-west-1:111111111111:parameter/switchyard/images/switchyard/app/*")
+      && contains(s.resources, "arn:aws:ssm:eu-west-1:111111111111:parameter/switchyard/attestations/switchyard/app/main/*")
     ])
-    error_message = "The infrastructure role may neither push images, write their build records, nor change the repository's policy."
+    error_message = "The infrastructure role may neither push images, write their records or attestations, nor change or delete the repository."
+  }
+  assert {
+    condition = alltrue([for document in [data.aws_iam_policy_document.release, data.aws_iam_policy_document.infrastructure, data.aws_iam_policy_document.finalize] :
+      anytrue([for s in document.statement : s.effect == "Deny" && contains(s.actions, "ecs:UpdateService")
+        && anytrue([for c in s.condition : c.variable == "ecs:task-definition" && contains(c.values, "arn:aws:ecs:eu-west-1:111111111111:task-definition/switchyard-staging-migration:*")])
+      ])
+    ])
+    error_message = "No deploy role may point a service at a migration revision (it carries the migration role)."
   }
 }

@@ -29,8 +29,8 @@ def clock(monkeypatch):
     return fake
 
 
-def expect_invoke(aws, answer, function_error=None):
-    payload = json.dumps(answer).encode()
+def expect_invoke(aws, answer, function_error=None, invocation="RequestResponse"):
+    payload = json.dumps(answer).encode() if answer is not None else b""
     response = {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(payload), len(payload))}
     if function_error:
         response["FunctionError"] = function_error
@@ -39,7 +39,7 @@ def expect_invoke(aws, answer, function_error=None):
         response,
         {
             "FunctionName": RUNNER,
-            "InvocationType": "RequestResponse",
+            "InvocationType": invocation,
             "Payload": json.dumps({"image": IMAGE, "keep": [LIVE], "started_by": "switchyard"}).encode(),
         },
     )
@@ -125,7 +125,25 @@ def test_a_missing_runner_says_to_provision_first(aws, clock):
     assert result["failed"] is True and "Run playbooks/provision.yml" in result["msg"]
 
 
-def test_check_mode_invokes_nothing(aws, clock):
+def test_check_mode_only_asks_whether_the_runner_may_be_invoked(aws, clock):
+    expect_invoke(aws, None, invocation="DryRun")
+
     result = run_module(ecs_migration_run, args(), check_mode=True)
 
     assert result["failed"] is False and result["changed"] is True and result["task_arn"] == ""
+
+
+def test_access_denied_fails_with_a_message_not_a_traceback(aws, clock):
+    aws.stub("lambda").add_client_error("invoke", "AccessDeniedException", "not authorized", 403)
+
+    result = run_module(ecs_migration_run, args())
+
+    assert result["failed"] is True and "Could not invoke the migration runner" in result["msg"]
+
+
+def test_a_task_in_another_cluster_than_the_contracts_fails_at_once(aws, clock):
+    expect_invoke(aws, {**STARTED, "cluster": "switchyard-staging"})
+
+    result = run_module(ecs_migration_run, args())
+
+    assert result["failed"] is True and "not switchyard-production" in result["msg"]
