@@ -33,7 +33,7 @@ options:
         C(metric_wait_seconds), C(standby_seconds) (at least 0), C(metric_period_seconds) (whole,
         at least 1), C(insufficient_data) (fail, extend, continue), C(promote_terraform) (apply,
         plan), C(probe_rate_per_second) (0-20), C(probe_window) (whole, at least 1),
-        C(probe_failure_threshold_percent) (0-100)."
+        C(probe_failure_threshold_percent) (0-100), C(image_provenance) (a branch name)."
     type: dict
     default: {}
   setting_names:

@@ -10,6 +10,7 @@ refusal names the setting, the value given and what is allowed.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 SWITCH_MODES = ("all_at_once", "canary", "linear")
@@ -59,6 +60,19 @@ class Choice:
 
     def parse(self, value):
         if value not in self.choices:
+            raise ValueError(self.allowed())
+        return value
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A git branch name (the branch whose attested builds alone may run: image_provenance)."""
+
+    def allowed(self) -> str:
+        return "a branch name such as main (letters, digits, ., _, / and -, not starting with - or /)"
+
+    def parse(self, value):
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9._][A-Za-z0-9._/-]{0,99}", value):
             raise ValueError(self.allowed())
         return value
 
@@ -135,6 +149,7 @@ SCHEMA = {
     "standby_seconds": WHOLE_SECONDS,
     "insufficient_data": Choice(INSUFFICIENT_DATA_POLICIES),
     "promote_terraform": Choice(TERRAFORM_MODES),
+    "image_provenance": Branch(),
     "probe_rate_per_second": Number(minimum=0, maximum=20),
     "probe_window": Number(integer=True, minimum=1),
     "probe_failure_threshold_percent": Number(minimum=0, maximum=100),

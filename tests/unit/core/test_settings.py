@@ -38,6 +38,8 @@ REPO = Path(__file__).resolve().parents[3]
         ("switch_mode", "blue-green", "one of all_at_once, canary, linear"),
         ("insufficient_data", "ignore", "one of fail, extend, continue"),
         ("promote_terraform", "destroy", "one of apply, plan"),
+        ("image_provenance", "-main", "a branch name"),
+        ("image_provenance", "main branch", "a branch name"),
         ("switch_steps", [50, 10, 100], "rise strictly"),
         ("switch_steps", [10, 10, 100], "rise strictly"),
         ("switch_steps", [10, 50], "end at 100"),
